@@ -1,0 +1,337 @@
+//! [`ToolProviderApp`]: the builder a tool author starts from, and
+//! [`ToolProvider`], the built application that gives an axum `Router`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{any, get};
+use lti_core::{
+    AppCipher, AppSecret, Clock, DefaultPermissionModel, KeyChainError, PermissionModel, Store,
+    SystemClock,
+};
+use lti_store::StoreOptions;
+
+use crate::error::LtiRejection;
+use crate::pages::{DefaultPages, Pages, ResourcePage};
+use crate::root::{AppRoot, RootError};
+use crate::session::SessionLayer;
+use crate::settings::{Settings, SettingsError};
+use crate::state::{LtiState, StateParts};
+use crate::visit::Visit;
+
+/// The environment variable that may hold the application secret.
+pub const APP_SECRET_ENV: &str = "LTI_APP_SECRET";
+
+/// Why a tool could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Settings are invalid.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The canonical root is invalid.
+    #[error(transparent)]
+    Root(#[from] RootError),
+    /// The canonical root is required and missing.
+    #[error(
+        "server.canonical_root (or --canonical-root) is required when binding {bind}: set it to \
+         the public URL the LMS launches, e.g. https://tools.example.edu/mytool"
+    )]
+    RootRequired {
+        /// The bind address.
+        bind: String,
+    },
+    /// No application secret was configured.
+    #[error(
+        "no application secret: set {APP_SECRET_ENV}, keys.secret_file or keys.secret in the \
+         settings (at least 16 bytes; e.g. `head -c 32 /dev/urandom | base64`), or run with -m \
+         for a throwaway in-memory tool"
+    )]
+    NoSecret,
+    /// The application secret is unusable.
+    #[error("application secret: {0}")]
+    Secret(String),
+    /// The key chain stored in the database does not fit the configured key.
+    #[error("application key chain: {0}")]
+    KeyChain(#[from] KeyChainError),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] lti_core::StoreError),
+}
+
+/// Builds a tool provider: settings, and optionally the store, clock,
+/// permission model, pages and application secret.
+///
+/// ```no_run
+/// use axum::{Router, routing::get};
+/// use axum_lti::{Settings, ToolProviderApp, Visit};
+///
+/// async fn page(visit: Visit) -> String {
+///     format!("Hello {}", visit.display_name())
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let tool = ToolProviderApp::new(Settings::default())
+///     .with_app_secret("a long random application secret")
+///     .build()
+///     .await?;
+/// let app: Router = tool.router(Router::new().route("/resource/{id}/", get(page)));
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct ToolProviderApp {
+    settings: Settings,
+    root: Option<AppRoot>,
+    store: Option<Arc<dyn Store>>,
+    clock: Arc<dyn Clock>,
+    permissions: Arc<dyn PermissionModel>,
+    pages: Arc<dyn Pages>,
+    secret: Option<String>,
+    debug_launch: Option<bool>,
+    migrate: bool,
+}
+
+impl std::fmt::Debug for ToolProviderApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolProviderApp")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToolProviderApp {
+    /// Starts from settings; everything else has a default.
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            root: None,
+            store: None,
+            clock: Arc::new(SystemClock),
+            permissions: Arc::new(DefaultPermissionModel),
+            pages: Arc::new(DefaultPages),
+            secret: None,
+            debug_launch: None,
+            migrate: true,
+        }
+    }
+
+    /// Uses this store instead of opening `database.url`.
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Uses this clock (tests use a fixed one).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Replaces the permission model (spec §6.2's is the default).
+    pub fn with_permission_model(mut self, model: impl PermissionModel) -> Self {
+        self.permissions = Arc::new(model);
+        self
+    }
+
+    /// Replaces the pages.
+    pub fn with_pages(mut self, pages: impl Pages) -> Self {
+        self.pages = Arc::new(pages);
+        self
+    }
+
+    /// Sets the application secret (overrides the settings and the
+    /// environment).
+    pub fn with_app_secret(mut self, secret: impl Into<String>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+
+    /// Sets the canonical root (overrides `server.canonical_root`).
+    pub fn with_canonical_root(mut self, root: AppRoot) -> Self {
+        self.root = Some(root);
+        self
+    }
+
+    /// Shows (or hides) the launch doctor on launch failure pages,
+    /// overriding `launch.debug_launch`.
+    pub fn with_debug_launch(mut self, on: bool) -> Self {
+        self.debug_launch = Some(on);
+        self
+    }
+
+    /// Does not run migrations when opening the database.
+    pub fn without_migrations(mut self) -> Self {
+        self.migrate = false;
+        self
+    }
+
+    /// The settings this builder holds.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Opens the store, loads the application key chain and builds the
+    /// shared state.
+    pub async fn build(self) -> Result<ToolProvider, StartError> {
+        self.settings.validate()?;
+        let root = match self.root {
+            Some(root) => root,
+            None => resolve_root(&self.settings)?,
+        };
+        let store: Arc<dyn Store> = match self.store {
+            Some(store) => store,
+            None => Arc::new(open_store(&self.settings, self.migrate).await?),
+        };
+        let secret = match self.secret {
+            Some(secret) => secret,
+            None => configured_secret(&self.settings)?.ok_or(StartError::NoSecret)?,
+        };
+        let secret = AppSecret::new(secret.as_bytes()).map_err(|e| StartError::Secret(e.to_string()))?;
+        let records = store.app_keys().await?;
+        let cipher = AppCipher::from_chain(self.settings.keys.keynum, secret, &records)?;
+        let debug_launch = self
+            .debug_launch
+            .or(self.settings.launch.debug_launch)
+            .unwrap_or(false);
+        let state = LtiState::new(StateParts {
+            settings: self.settings,
+            root,
+            store,
+            cipher: Arc::new(cipher),
+            clock: self.clock,
+            permissions: self.permissions,
+            pages: self.pages,
+            debug_launch,
+        });
+        Ok(ToolProvider { state })
+    }
+}
+
+/// The canonical root from the settings: `server.canonical_root`, or
+/// `http://localhost:<port>` on a loopback bind address.
+pub(crate) fn resolve_root(settings: &Settings) -> Result<AppRoot, StartError> {
+    match &settings.server.canonical_root {
+        Some(url) => Ok(AppRoot::parse(url)?),
+        None if is_loopback_bind(&settings.server.bind) => {
+            Ok(AppRoot::localhost(settings.server.port))
+        }
+        None => Err(StartError::RootRequired {
+            bind: settings.server.bind.clone(),
+        }),
+    }
+}
+
+fn is_loopback_bind(bind: &str) -> bool {
+    bind == "localhost"
+        || bind
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The application secret from the environment, `keys.secret_file` or
+/// `keys.secret`, in that order.
+pub(crate) fn configured_secret(settings: &Settings) -> Result<Option<String>, StartError> {
+    if let Ok(secret) = std::env::var(APP_SECRET_ENV) {
+        if !secret.is_empty() {
+            return Ok(Some(secret));
+        }
+    }
+    if let Some(path) = &settings.keys.secret_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StartError::Secret(format!("cannot read {path}: {e}")))?;
+        return Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()));
+    }
+    Ok(settings.keys.secret.clone())
+}
+
+/// Opens (and migrates) the database named by the settings.
+pub(crate) async fn open_store(
+    settings: &Settings,
+    migrate: bool,
+) -> Result<lti_store::Db, StartError> {
+    let db = &settings.database;
+    let options = StoreOptions::new()
+        .with_max_connections(db.max_connections)
+        .with_acquire_timeout(Duration::from_secs(db.acquire_timeout_secs))
+        .with_busy_timeout(Duration::from_millis(db.busy_timeout_ms))
+        .with_idle_in_transaction_timeout(Duration::from_secs(db.idle_in_transaction_timeout_secs))
+        .with_migrate(migrate);
+    Ok(lti_store::open(&db.url, &options).await?)
+}
+
+/// A built tool provider: its state and its router.
+#[derive(Clone, Debug)]
+pub struct ToolProvider {
+    state: LtiState,
+}
+
+impl ToolProvider {
+    /// The shared state.
+    pub fn state(&self) -> &LtiState {
+        &self.state
+    }
+
+    /// The tool's router: the framework's routes (`/launch`, `/ctest`,
+    /// `/wlaunch`, the default page for `/resource/{id}/` and below) merged
+    /// with the tool author's routes, all behind the session layer.
+    ///
+    /// The author's routes win: a route for `/resource/{id}/` replaces the
+    /// default resource page (which is served by the fallback). Do not give
+    /// `tool_routes` a fallback of its own.
+    pub fn router<S>(&self, tool_routes: Router<S>) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        Router::new()
+            .route("/launch", any(crate::launch::launch_handler))
+            .route("/ctest", get(crate::session::ctest))
+            .route("/wlaunch", get(crate::session::wlaunch))
+            .merge(tool_routes)
+            .fallback(fallback)
+            .layer(SessionLayer::new(self.state.clone()))
+    }
+}
+
+/// The fallback: the default resource page for `/resource/{id}/…`, 404
+/// for anything else.
+async fn fallback(request: Request) -> Response {
+    if request.uri().path().starts_with("/resource/") {
+        let (mut parts, _) = request.into_parts();
+        match <Visit as axum::extract::FromRequestParts<()>>::from_request_parts(&mut parts, &())
+            .await
+        {
+            Ok(visit) => default_resource_page(&parts.extensions, &visit),
+            Err(rejection) => rejection.into_response(),
+        }
+    } else {
+        LtiRejection::NotFound.into_response()
+    }
+}
+
+fn default_resource_page(extensions: &http::Extensions, visit: &Visit) -> Response {
+    let Ok(state) = LtiState::from_extensions(extensions) else {
+        return LtiRejection::MissingLayer.into_response();
+    };
+    let context = visit
+        .context()
+        .and_then(|c| c.title.clone().or_else(|| c.label.clone()).or(Some(c.context_id.clone())))
+        .unwrap_or_else(|| "—".into());
+    let roles = visit
+        .roles()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let page = ResourcePage {
+        title: visit.title(),
+        display_name: visit.display_name(),
+        context,
+        resource: visit.resource().link_id.clone(),
+        roles: if roles.is_empty() { "—".into() } else { roles },
+        permissions: format!("{} ({})", visit.permissions(), visit.permissions().bits()),
+    };
+    Html(state.pages().resource(&page)).into_response()
+}

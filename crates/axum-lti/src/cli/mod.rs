@@ -1,0 +1,198 @@
+//! The command line every tool binary gets (DESIGN.md §3 "Configuration and
+//! command line").
+//!
+//! ```text
+//! mytool [OPTIONS] [COMMAND]
+//!   -v...                    more logging (-v info, -vv debug, -vvv trace)
+//!   -p, --port PORT          port to listen on (0: any free port)
+//!       --bind ADDR          address to listen on
+//!   -m, --memory             in-memory database, random application key, launch doctor on
+//!       --settings FILE      JSON settings file (see config/settings.json)
+//!       --database-url URL   sqlite:PATH, sqlite::memory: or postgres://…
+//!       --canonical-root URL the public URL the LMS launches (scheme, host, port, prefix)
+//!       --create-silo        create the silo and consumer of the `silo` settings (12345/secret)
+//!       --sqlout             print the database schema and exit
+//! commands: silos, consumers, keys, prune, config-xml
+//! ```
+//!
+//! A tool with options of its own flattens [`LtiArgs`] into its parser:
+//!
+//! ```no_run
+//! use axum::Router;
+//! use clap::Parser;
+//!
+//! #[derive(Parser)]
+//! struct Args {
+//!     #[command(flatten)]
+//!     lti: axum_lti::cli::LtiArgs,
+//!     /// The greeting to show.
+//!     #[arg(long, default_value = "Hello")]
+//!     greeting: String,
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     let args = Args::parse();
+//!     let greeting = args.greeting.clone();
+//!     args.lti.run(move |_tool| { let _ = greeting; Router::new() }).await
+//! }
+//! ```
+
+mod admin;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use axum::Router;
+use clap::{Args, Parser};
+
+pub use admin::{Command, ConsumerCommand, KeyCommand, SiloCommand};
+
+use crate::app::{ToolProvider, ToolProviderApp, configured_secret};
+use crate::settings::Settings;
+
+/// The framework's options and commands, to flatten into a tool's parser.
+#[derive(Debug, Clone, Args)]
+#[non_exhaustive]
+pub struct LtiArgs {
+    /// More logging: -v info, -vv debug, -vvv trace (overrides server.log).
+    #[arg(short = 'v', action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Port to listen on; 0 picks a free port.
+    #[arg(short = 'p', long)]
+    pub port: Option<u16>,
+    /// Address to listen on (a non-loopback address needs --canonical-root).
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Use a fresh in-memory database and a random application key, with the
+    /// launch doctor on: for trying a tool out. Nothing is kept.
+    #[arg(short = 'm', long)]
+    pub memory: bool,
+    /// A JSON settings file (every key is optional; see config/settings.json).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub settings: Option<PathBuf>,
+    /// Database URL: sqlite:PATH, sqlite::memory: or postgres://…
+    /// (overrides database.url; the LTI_DATABASE_URL variable overrides both).
+    #[arg(long, value_name = "URL", global = true)]
+    pub database_url: Option<String>,
+    /// The public base URL the LMS launches, e.g. https://tools.example.edu/mytool.
+    #[arg(long, value_name = "URL")]
+    pub canonical_root: Option<String>,
+    /// Create the silo and the consumer named in the `silo` settings
+    /// (default: silo `testing`, key `12345`, secret `secret`).
+    #[arg(long, visible_alias = "create_silo")]
+    pub create_silo: bool,
+    /// Print the database schema (CREATE statements) and exit.
+    #[arg(long, short = 's')]
+    pub sqlout: bool,
+    /// An administration command; without one, the tool serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The command line of a tool without options of its own.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about = "An LTI 1.x tool built with axum-lti")]
+pub struct Cli {
+    /// The framework's options.
+    #[command(flatten)]
+    pub lti: LtiArgs,
+}
+
+/// The environment variable that overrides the database URL.
+pub const DATABASE_URL_ENV: &str = "LTI_DATABASE_URL";
+
+/// Parses the process's command line and runs the tool: the whole `main`
+/// of a tool without options of its own.
+///
+/// `routes` receives the built tool and returns the tool author's routes.
+pub async fn run<F>(routes: F) -> ExitCode
+where
+    F: FnOnce(&ToolProvider) -> Router,
+{
+    Cli::parse().lti.run(routes).await
+}
+
+impl LtiArgs {
+    /// Loads the settings, applies the options, then serves (or runs the
+    /// command). Errors are printed; the exit code says whether it worked.
+    pub async fn run<F>(self, routes: F) -> ExitCode
+    where
+        F: FnOnce(&ToolProvider) -> Router,
+    {
+        match self.run_inner(routes).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// The settings the options select: the file, then the options, then
+    /// the environment.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = match &self.settings {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        if let Some(port) = self.port {
+            settings.server.port = port;
+        }
+        if let Some(bind) = &self.bind {
+            settings.server.bind.clone_from(bind);
+        }
+        if let Some(root) = &self.canonical_root {
+            settings.server.canonical_root = Some(root.clone());
+        }
+        if let Some(url) = &self.database_url {
+            settings.database.url.clone_from(url);
+        }
+        if let Ok(url) = std::env::var(DATABASE_URL_ENV) {
+            if !url.is_empty() {
+                settings.database.url = url;
+            }
+        }
+        if self.memory {
+            settings.database.url = "sqlite::memory:".into();
+            if settings.launch.debug_launch.is_none() {
+                settings.launch.debug_launch = Some(true);
+            }
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    async fn run_inner<F>(self, routes: F) -> anyhow::Result<()>
+    where
+        F: FnOnce(&ToolProvider) -> Router,
+    {
+        let settings = self.settings()?;
+        serve::init_logging(self.verbose, &settings.server.log);
+        if self.sqlout {
+            let backend = lti_store::Backend::from_url(&settings.database.url)?;
+            print!("{}", lti_store::schema_sql(backend));
+            return Ok(());
+        }
+        let mut app = ToolProviderApp::new(settings.clone());
+        if self.memory && configured_secret(&settings)?.is_none() {
+            app = app.with_app_secret(random_secret()?);
+        }
+        let tool = app.build().await?;
+        if self.create_silo {
+            admin::create_silo(&tool).await?;
+        }
+        match self.command {
+            Some(command) => admin::run(&tool, command).await,
+            None => {
+                let tool_routes = routes(&tool);
+                serve::serve(tool, tool_routes, self.memory).await
+            }
+        }
+    }
+}
+
+fn random_secret() -> anyhow::Result<String> {
+    Ok(lti_core::generate_key(256)?)
+}

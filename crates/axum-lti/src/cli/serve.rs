@@ -1,0 +1,121 @@
+//! Serving: logging, the listener, the maintenance task and graceful
+//! shutdown on SIGINT/SIGTERM.
+
+use std::time::Duration;
+
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use tracing_subscriber::EnvFilter;
+
+use crate::app::ToolProvider;
+
+/// Sets up logging once: `-v` counts win over the `server.log` filter.
+pub(crate) fn init_logging(verbose: u8, filter: &str) {
+    let filter = match verbose {
+        0 => filter.to_owned(),
+        1 => "info".to_owned(),
+        2 => "debug".to_owned(),
+        _ => "trace".to_owned(),
+    };
+    let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second call (tests) finds a subscriber installed already; that is fine.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+/// Binds, announces the launch URL and serves until SIGINT or SIGTERM,
+/// giving in-flight requests `server.shutdown_grace_secs` to finish.
+pub(crate) async fn serve(tool: ToolProvider, routes: Router, memory: bool) -> anyhow::Result<()> {
+    let settings = tool.state().settings().clone();
+    let address = format!("{}:{}", settings.server.bind, settings.server.port);
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+    let local = listener.local_addr()?;
+    let app = tool
+        .router(routes)
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        }));
+
+    let root = tool.state().root().clone();
+    let launch_url = if settings.server.port == 0 && settings.server.canonical_root.is_none() {
+        crate::AppRoot::localhost(local.port()).join("launch")
+    } else {
+        root.join("launch")
+    };
+    println!("axum-lti tool listening on http://{local}");
+    println!("Launch URL: {launch_url}");
+    if memory {
+        println!(
+            "In-memory mode: nothing is kept after the tool stops. Consumer key {:?}, secret {:?} if created with --create-silo.",
+            settings.silo.key, settings.silo.secret
+        );
+    }
+    tracing::info!(%local, %launch_url, "serving");
+
+    let maintenance = tokio::spawn(maintenance_loop(tool.clone()));
+    let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(());
+    });
+    let result = tokio::select! {
+        result = server => result.map_err(anyhow::Error::from),
+        () = async {
+            let _ = stop_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!("in-flight requests did not finish within the grace period");
+            Ok(())
+        }
+    };
+    maintenance.abort();
+    result
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Prunes expired nonces and old detached visits every
+/// `maintenance.prune_interval_secs` (0: never).
+async fn maintenance_loop(tool: ToolProvider) {
+    let every = tool.state().settings().maintenance.prune_interval_secs;
+    if every == 0 {
+        return;
+    }
+    let mut ticker = tokio::time::interval(Duration::from_secs(every));
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        match super::admin::prune(&tool).await {
+            Ok((nonces, visits)) => {
+                tracing::info!(nonces, visits, "maintenance: pruned expired rows");
+            }
+            Err(err) => tracing::warn!(%err, "maintenance: prune failed"),
+        }
+    }
+}

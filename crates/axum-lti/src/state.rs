@@ -1,0 +1,163 @@
+//! [`LtiState`]: what every part of the framework shares.
+
+use std::sync::Arc;
+
+use http::Extensions;
+use lti_core::{AppCipher, Clock, PermissionModel, Store};
+
+use crate::error::LtiRejection;
+use crate::pages::Pages;
+use crate::root::AppRoot;
+use crate::session::{CookiePolicy, SessionData};
+use crate::settings::Settings;
+
+/// The framework's shared state: settings, the application root, the store,
+/// the application cipher, the clock, the permission model and the pages.
+///
+/// Cheap to clone. The session layer puts it into every request's
+/// extensions, so the framework's extractors need nothing from the
+/// router's own state, and a tool author's handlers can take it as an
+/// extractor too.
+#[derive(Clone)]
+pub struct LtiState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    root: AppRoot,
+    store: Arc<dyn Store>,
+    cipher: Arc<AppCipher>,
+    clock: Arc<dyn Clock>,
+    permissions: Arc<dyn PermissionModel>,
+    pages: Arc<dyn Pages>,
+    debug_launch: bool,
+    cookies: CookiePolicy,
+}
+
+impl std::fmt::Debug for LtiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LtiState")
+            .field("root", &self.inner.root.url())
+            .field("debug_launch", &self.inner.debug_launch)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The parts [`LtiState`] is built from.
+pub(crate) struct StateParts {
+    pub(crate) settings: Settings,
+    pub(crate) root: AppRoot,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) cipher: Arc<AppCipher>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) permissions: Arc<dyn PermissionModel>,
+    pub(crate) pages: Arc<dyn Pages>,
+    pub(crate) debug_launch: bool,
+}
+
+impl LtiState {
+    pub(crate) fn new(parts: StateParts) -> Self {
+        let cookies = CookiePolicy {
+            path: parts.root.path().to_owned(),
+            cross_site: parts.root.is_secure_context(),
+            partitioned: parts.settings.session.partitioned,
+        };
+        Self {
+            inner: Arc::new(Inner {
+                settings: parts.settings,
+                root: parts.root,
+                store: parts.store,
+                cipher: parts.cipher,
+                clock: parts.clock,
+                permissions: parts.permissions,
+                pages: parts.pages,
+                debug_launch: parts.debug_launch,
+                cookies,
+            }),
+        }
+    }
+
+    /// The state the session layer put into a request's extensions.
+    pub(crate) fn from_extensions(extensions: &Extensions) -> Result<Self, LtiRejection> {
+        extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or(LtiRejection::MissingLayer)
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// The application root (the canonical public URL).
+    pub fn root(&self) -> &AppRoot {
+        &self.inner.root
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The application cipher (seals consumer secrets, signs cookies).
+    pub fn cipher(&self) -> &AppCipher {
+        &self.inner.cipher
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The current time in unix seconds.
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    /// The permission model that turns roles into permission bits.
+    pub fn permission_model(&self) -> &dyn PermissionModel {
+        self.inner.permissions.as_ref()
+    }
+
+    /// The pages.
+    pub fn pages(&self) -> &dyn Pages {
+        self.inner.pages.as_ref()
+    }
+
+    /// True when launch failure pages show the launch doctor.
+    pub fn debug_launch(&self) -> bool {
+        self.inner.debug_launch
+    }
+
+    pub(crate) fn cookies(&self) -> &CookiePolicy {
+        &self.inner.cookies
+    }
+
+    /// True when a session loaded from a cookie is still within its
+    /// limits: 120 s to establish, 600 s idle, 12 h in all (configurable).
+    pub(crate) fn session_alive(&self, data: &SessionData, now: i64) -> bool {
+        let s = &self.inner.settings.session;
+        if now.saturating_sub(data.created) > s.absolute_timeout_secs || data.last_seen > now + 60
+        {
+            return false;
+        }
+        if data.established {
+            now.saturating_sub(data.last_seen) <= s.idle_timeout_secs
+        } else {
+            now.saturating_sub(data.created) <= s.unestablished_secs
+        }
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for LtiState {
+    type Rejection = LtiRejection;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Self::from_extensions(&parts.extensions)
+    }
+}

@@ -1,0 +1,96 @@
+//! SQLite and PostgreSQL storage for axum-lti: the sqlx implementation of
+//! [`lti_core::Store`].
+//!
+//! [`open`] picks the backend from the database URL at run time and returns
+//! a [`Db`], which implements [`Store`](lti_core::Store):
+//!
+//! | URL | Database |
+//! |---|---|
+//! | `sqlite:PATH`, `sqlite://PATH` | a SQLite file (created if missing), WAL journal, `synchronous=NORMAL`, foreign keys on, busy timeout |
+//! | `sqlite::memory:` | a new in-memory SQLite database, private to this store, alive as long as the store |
+//! | `postgres://…`, `postgresql://…` | PostgreSQL, for any number of instances sharing one database |
+//!
+//! Pool sizes and timeouts are [`StoreOptions`]. Migrations run at open
+//! unless turned off, and on demand with [`Db::migrate`]; [`schema_sql`]
+//! prints a backend's schema (the `--sqlout` flag).
+//!
+//! # Schema
+//!
+//! Eight tables (migrations in `migrations/sqlite` and `migrations/postgres`,
+//! same numbers and names, append-only): `app_keys`, `silos`, `consumers`,
+//! `nonces`, `contexts`, `resources`, `users`, `visits`. Unique constraints
+//! on the consumer key, the silo slug, and per consumer on `context_id`,
+//! `link_id` and `user_id` (spec QL-13). Deleting a silo deletes its
+//! consumers; deleting a consumer deletes its nonces, contexts, resources,
+//! users and visits.
+//!
+//! | Rust | PostgreSQL | SQLite | Note |
+//! |---|---|---|---|
+//! | LMS ids (`context_id`, `resource_link_id`, `user_id`), consumer key | `TEXT` | `TEXT` | never parsed as numbers |
+//! | surrogate keys (`SiloId`, `ConsumerId`, `ContextKey`, `UserKey`, `VisitId`) | `BIGINT GENERATED ALWAYS AS IDENTITY` | `INTEGER PRIMARY KEY` | |
+//! | `ResourceId` | `BIGINT` | `INTEGER PRIMARY KEY` | random non-negative 63-bit, chosen by the store, retried on collision |
+//! | times | `BIGINT` | `INTEGER` | unix seconds from the caller's clock; SQL never calls `now()` |
+//! | `enabled` | `BOOLEAN` | `INTEGER` 0/1 | |
+//! | `Permissions` | `BIGINT` | `INTEGER` | the permission bits |
+//! | sealed secrets, wrapped keys | `TEXT` | `TEXT` | the application cipher's text form only |
+//! | launch parameters | `TEXT` | `TEXT` | JSON array of `[name, value]` pairs |
+//!
+//! Absent optional values are NULL, never `''` (spec QL-8): an empty string
+//! given for an optional field is stored as NULL, and never overwrites a
+//! stored value (spec §5.4).
+//!
+//! # Concurrency and cancellation
+//!
+//! * `record_nonce` is one `INSERT … ON CONFLICT … DO UPDATE … WHERE`
+//!   statement: of any number of concurrent calls with one nonce exactly one
+//!   changes a row and returns true.
+//! * Contexts, resources and users are written with
+//!   `INSERT … ON CONFLICT … DO UPDATE … RETURNING`, so concurrent first
+//!   launches of the same link all succeed and share one row.
+//! * Multi-statement writes (`record_launch`, `merge_sessions`) run in one
+//!   transaction on a spawned task that the caller's future cannot cancel:
+//!   a client disconnecting mid-launch leaves the launch either committed or
+//!   rolled back, never a pooled connection stuck inside a transaction
+//!   (sqlx 0.9.0 can leave one on PostgreSQL when a transaction is cancelled
+//!   during `BEGIN`, launchbadge/sqlx#4393). PostgreSQL connections also set
+//!   `idle_in_transaction_session_timeout` (default 30 s) as a backstop.
+//! * SQLite write transactions use `BEGIN IMMEDIATE` and wait up to the busy
+//!   timeout for the write lock.
+//!
+//! # Errors
+//!
+//! One mapping for both backends: unique violations are
+//! [`StoreError::Conflict`](lti_core::StoreError::Conflict), a missing
+//! referenced row (foreign key) is `NotFound`, pool timeouts, I/O errors,
+//! server shutdown (`57P01`…), SQLite `BUSY`/`LOCKED` are `Unavailable`
+//! (answer 503), empty required values are `Invalid`, the rest `Backend`.
+//!
+//! # Testing
+//!
+//! With the `testing` feature, [`testing`] provides the backend stamping
+//! used by this crate's own suite: [`store_tests!`] writes a test once and
+//! runs it on a SQLite file, an in-memory SQLite database and PostgreSQL
+//! (`LTI_TEST_DATABASE_URL`, one throw-away schema per test).
+//!
+//! # Performance
+//!
+//! See the benchmark figures below (`benches/store.rs`).
+//!
+//! PERFORMANCE-FIGURES
+
+mod db;
+mod error;
+mod options;
+mod postgres;
+mod rows;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Db, migrator, open, schema_sql};
+pub use options::{
+    Backend, DEFAULT_POSTGRES_MAX_CONNECTIONS, DEFAULT_SQLITE_MAX_CONNECTIONS, StoreOptions,
+};
+pub use postgres::MIGRATOR as POSTGRES_MIGRATOR;
+pub use rows::MAX_USER_AGENT_LEN;
+pub use sqlite::MIGRATOR as SQLITE_MIGRATOR;

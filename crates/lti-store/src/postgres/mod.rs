@@ -1,0 +1,95 @@
+//! The PostgreSQL backend, for several tool instances sharing one database.
+//!
+//! Function names match the SQLite backend one for one; the SQL is written
+//! here in PostgreSQL's dialect, next to the function that runs it.
+
+mod admin;
+mod launch;
+
+use std::str::FromStr;
+
+use lti_core::StoreResult;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgTransaction};
+
+use crate::error::map_sqlx_error;
+use crate::options::{DEFAULT_POSTGRES_MAX_CONNECTIONS, StoreOptions};
+
+/// The PostgreSQL migrations (`migrations/postgres`), embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// A store on a PostgreSQL database.
+#[derive(Clone)]
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database a `postgres://` or `postgresql://` URL
+    /// names.
+    pub(crate) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
+        let mut connect = PgConnectOptions::from_str(url)
+            .map_err(map_sqlx_error)?
+            .application_name(options.application_name.as_deref().unwrap_or("lti-store"));
+        // Startup parameters, so every connection the pool ever opens has
+        // them before its first statement. The timeout is the server-side
+        // backstop against a connection left inside a transaction: the
+        // server ends such a session and frees its locks.
+        let idle_ms = options.idle_in_transaction_timeout.as_millis();
+        connect = connect.options([("idle_in_transaction_session_timeout", idle_ms.to_string())]);
+        if let Some(search_path) = &options.search_path {
+            connect = connect.options([("search_path", search_path.as_str())]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(
+                options
+                    .max_connections
+                    .unwrap_or(DEFAULT_POSTGRES_MAX_CONNECTIONS),
+            )
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(map_sqlx_error)?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies pending migrations.
+    pub(crate) async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|err| map_sqlx_error(err.into()))
+    }
+
+    /// Closes the pool.
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Starts a write transaction (READ COMMITTED: the upserts' `ON CONFLICT`
+/// waits for a concurrent inserter and then sees its row).
+async fn begin_write(pool: &PgPool) -> StoreResult<PgTransaction<'static>> {
+    pool.begin().await.map_err(map_sqlx_error)
+}
+
+/// Commits on success, rolls back explicitly on failure.
+async fn finish<T>(tx: PgTransaction<'static>, result: StoreResult<T>) -> StoreResult<T> {
+    match result {
+        Ok(value) => {
+            tx.commit().await.map_err(map_sqlx_error)?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}

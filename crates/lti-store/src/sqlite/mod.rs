@@ -1,0 +1,156 @@
+//! The SQLite backend: a file database in WAL mode, or a private in-memory
+//! database for development and tests.
+//!
+//! Function names match the PostgreSQL backend one for one; the SQL is
+//! written here in SQLite's dialect, next to the function that runs it.
+
+mod admin;
+mod launch;
+
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use lti_core::{StoreError, StoreResult};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous, SqliteTransaction,
+};
+use sqlx::ConnectOptions;
+
+use crate::error::map_sqlx_error;
+use crate::options::{DEFAULT_SQLITE_MAX_CONNECTIONS, StoreOptions};
+
+/// The SQLite migrations (`migrations/sqlite`), embedded at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// A store on a SQLite database.
+#[derive(Clone)]
+pub(crate) struct SqliteStore {
+    pool: SqlitePool,
+    /// For an in-memory database: one connection outside the pool, held for
+    /// the store's lifetime. SQLite drops a shared in-memory database when
+    /// its last connection closes, and the pool may close and reopen its
+    /// connections at will.
+    _keeper: Option<Arc<Mutex<SqliteConnection>>>,
+}
+
+impl SqliteStore {
+    /// Opens the database a `sqlite:` URL names, creating the file if
+    /// needed. `sqlite::memory:` (or `mode=memory`) opens a new, empty
+    /// in-memory database that lives as long as the store.
+    pub(crate) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| StoreError::Invalid(format!("not a sqlite URL: {url:?}")))?;
+        let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+        let in_memory = path == ":memory:" || params.split('&').any(|p| p == "mode=memory");
+        if in_memory {
+            Self::connect_memory(options).await
+        } else if path.is_empty() {
+            Err(StoreError::Invalid(format!(
+                "sqlite URL {url:?} names no file; use sqlite:PATH or sqlite::memory:"
+            )))
+        } else {
+            Self::connect_file(url, options).await
+        }
+    }
+
+    async fn connect_file(url: &str, options: &StoreOptions) -> StoreResult<Self> {
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(map_sqlx_error)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(options.busy_timeout);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(
+                options
+                    .max_connections
+                    .unwrap_or(DEFAULT_SQLITE_MAX_CONNECTIONS),
+            )
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(map_sqlx_error)?;
+        Ok(Self {
+            pool,
+            _keeper: None,
+        })
+    }
+
+    async fn connect_memory(options: &StoreOptions) -> StoreResult<Self> {
+        // A name of our own (not sqlx's per-process counter) so two stores
+        // never share a database, even across sqlx versions.
+        let mut random = [0u8; 16];
+        getrandom::fill(&mut random)
+            .map_err(|err| StoreError::Backend(format!("no randomness for a database name: {err}")))?;
+        let name: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+        let connect = SqliteConnectOptions::new()
+            .filename(format!("file:lti-memdb-{name}"))
+            .in_memory(true)
+            .shared_cache(true)
+            .foreign_keys(true)
+            .busy_timeout(options.busy_timeout);
+        let keeper = connect.connect().await.map_err(map_sqlx_error)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(connect)
+            .await
+            .map_err(map_sqlx_error)?;
+        Ok(Self {
+            pool,
+            _keeper: Some(Arc::new(Mutex::new(keeper))),
+        })
+    }
+
+    /// The connection pool.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Applies pending migrations.
+    pub(crate) async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|err| map_sqlx_error(err.into()))
+    }
+
+    /// Closes the pool (and, for an in-memory database, lets it go once the
+    /// last clone of the store is dropped).
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock at
+/// once, waiting up to the busy timeout: a deferred transaction that reads
+/// first and writes later can fail with `SQLITE_BUSY` at once when another
+/// connection wrote in between, which the busy timeout does not cover.
+async fn begin_write(pool: &SqlitePool) -> StoreResult<SqliteTransaction<'static>> {
+    pool.begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(map_sqlx_error)
+}
+
+/// Commits on success, rolls back explicitly on failure.
+async fn finish<T>(tx: SqliteTransaction<'static>, result: StoreResult<T>) -> StoreResult<T> {
+    match result {
+        Ok(value) => {
+            tx.commit().await.map_err(map_sqlx_error)?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}
