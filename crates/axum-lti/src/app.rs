@@ -189,7 +189,8 @@ impl ToolProviderApp {
             Some(secret) => secret,
             None => configured_secret(&self.settings)?.ok_or(StartError::NoSecret)?,
         };
-        let secret = AppSecret::new(secret.as_bytes()).map_err(|e| StartError::Secret(e.to_string()))?;
+        let secret =
+            AppSecret::new(secret.as_bytes()).map_err(|e| StartError::Secret(e.to_string()))?;
         let records = store.app_keys().await?;
         let cipher = AppCipher::from_chain(self.settings.keys.keynum, secret, &records)?;
         let debug_launch = self
@@ -317,7 +318,12 @@ fn default_resource_page(extensions: &http::Extensions, visit: &Visit) -> Respon
     };
     let context = visit
         .context()
-        .and_then(|c| c.title.clone().or_else(|| c.label.clone()).or(Some(c.context_id.clone())))
+        .and_then(|c| {
+            c.title
+                .clone()
+                .or_else(|| c.label.clone())
+                .or(Some(c.context_id.clone()))
+        })
         .unwrap_or_else(|| "—".into());
     let roles = visit
         .roles()
@@ -330,7 +336,11 @@ fn default_resource_page(extensions: &http::Extensions, visit: &Visit) -> Respon
         display_name: visit.display_name(),
         context,
         resource: visit.resource().link_id.clone(),
-        roles: if roles.is_empty() { "—".into() } else { roles },
+        roles: if roles.is_empty() {
+            "—".into()
+        } else {
+            roles
+        },
         permissions: format!("{} ({})", visit.permissions(), visit.permissions().bits()),
     };
     Html(state.pages().resource(&page)).into_response()

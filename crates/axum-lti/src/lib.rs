@@ -52,7 +52,9 @@ pub use app::{APP_SECRET_ENV, StartError, ToolProvider, ToolProviderApp};
 pub use cartridge::cartridge_xml;
 pub use error::LtiRejection;
 pub use launch::Launch;
-pub use pages::{CookieFailurePage, CookieTestPage, DefaultPages, ErrorPage, Pages, ResourcePage, render};
+pub use pages::{
+    CookieFailurePage, CookieTestPage, DefaultPages, ErrorPage, Pages, ResourcePage, render,
+};
 pub use root::{AppRoot, RootError};
 pub use session::{CSRF_HEADER, CsrfToken, Session, SessionLayer, SessionService};
 pub use settings::{

@@ -110,13 +110,11 @@ struct ErrorTemplate<'a> {
     page: &'a ErrorPage,
 }
 
-
 #[derive(Template)]
 #[template(path = "cookie_test.html")]
 struct CookieTestTemplate<'a> {
     page: &'a CookieTestPage,
 }
-
 
 #[derive(Template)]
 #[template(path = "cookie_failure.html")]
@@ -124,13 +122,11 @@ struct CookieFailureTemplate<'a> {
     page: &'a CookieFailurePage,
 }
 
-
 #[derive(Template)]
 #[template(path = "resource.html")]
 struct ResourceTemplate<'a> {
     page: &'a ResourcePage,
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -158,6 +154,8 @@ mod tests {
         });
         assert!(html.contains(r#"id="wlaunch""#));
         assert!(html.contains(r#"target="_blank""#));
-        assert!(html.contains("wlaunch?return=x&amp;s=y") || html.contains("wlaunch?return=x&#38;s=y"));
+        assert!(
+            html.contains("wlaunch?return=x&amp;s=y") || html.contains("wlaunch?return=x&#38;s=y")
+        );
     }
 }

@@ -68,7 +68,9 @@ impl AppRoot {
             path.push('/');
         }
         if path.contains("//") || path.split('/').any(|s| s == "." || s == "..") {
-            return Err(fail("the path must not contain empty, '.' or '..' segments"));
+            return Err(fail(
+                "the path must not contain empty, '.' or '..' segments",
+            ));
         }
         Ok(Self {
             scheme,

@@ -423,8 +423,10 @@ mod tests {
 
     #[test]
     fn debug_redacts_secrets() {
-        let s = Settings::from_json(r#"{"keys": {"secret": "topsecretvalue"}, "silo": {"secret": "hushhush"}}"#)
-            .expect("valid");
+        let s = Settings::from_json(
+            r#"{"keys": {"secret": "topsecretvalue"}, "silo": {"secret": "hushhush"}}"#,
+        )
+        .expect("valid");
         let text = format!("{s:?}");
         assert!(!text.contains("topsecretvalue"));
         assert!(!text.contains("hushhush"));
@@ -442,6 +444,9 @@ mod tests {
         assert_eq!(s.session.cookie, d.session.cookie);
         assert_eq!(s.session.idle_timeout_secs, d.session.idle_timeout_secs);
         assert_eq!(s.launch.max_id_len, d.launch.max_id_len);
-        assert_eq!(s.maintenance.visit_retention_secs, d.maintenance.visit_retention_secs);
+        assert_eq!(
+            s.maintenance.visit_retention_secs,
+            d.maintenance.visit_retention_secs
+        );
     }
 }

@@ -139,8 +139,7 @@ impl LtiState {
     /// limits: 120 s to establish, 600 s idle, 12 h in all (configurable).
     pub(crate) fn session_alive(&self, data: &SessionData, now: i64) -> bool {
         let s = &self.inner.settings.session;
-        if now.saturating_sub(data.created) > s.absolute_timeout_secs || data.last_seen > now + 60
-        {
+        if now.saturating_sub(data.created) > s.absolute_timeout_secs || data.last_seen > now + 60 {
             return false;
         }
         if data.established {

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use http::request::Parts;
 use http::Method;
+use http::request::Parts;
 use lti_core::{
-    ConsumerRecord, ContextRecord, LaunchParams, Permissions, ResourceId, ResourceRecord,
-    RoleList, UserRecord, VisitBundle, VisitRecord,
+    ConsumerRecord, ContextRecord, LaunchParams, Permissions, ResourceId, ResourceRecord, RoleList,
+    UserRecord, VisitBundle, VisitRecord,
 };
 
 use crate::error::LtiRejection;
@@ -198,12 +198,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Visit {
                     Some(q) => lti.root().join(&format!("{}?{q}", parts.uri.path())),
                     None => lti.root().join(parts.uri.path()),
                 };
-                let response = crate::session::redirect_via_cookie_test(
-                    &lti,
-                    &session,
-                    &parts.headers,
-                    &here,
-                );
+                let response =
+                    crate::session::redirect_via_cookie_test(&lti, &session, &parts.headers, &here);
                 return Err(LtiRejection::Redirect(response));
             }
             return Err(LtiRejection::NoVisit);

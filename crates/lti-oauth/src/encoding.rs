@@ -16,10 +16,11 @@ const UNRESERVED: [bool; 256] = {
     table
 };
 
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
 /// `%00%01…%FF`, built at compile time: the escape of byte `b` is
 /// `ESCAPES[3 * b..3 * b + 3]`.
 const ESCAPES: &str = {
-    const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
     const BYTES: [u8; 768] = {
         let mut bytes = [0; 768];
         let mut byte = 0;
@@ -83,6 +84,55 @@ pub(crate) fn percent_encode_into(out: &mut String, text: &str) {
     out.push_str(&text[run_start..]);
 }
 
+/// Appends `enc(enc(text))`: each unreserved byte as it is, each other
+/// byte as `%25XX`. This is how a parameter appears inside a signature
+/// base string (RFC 5849 §3.4.1.1 encodes the already encoded pairs).
+pub(crate) fn double_percent_encode_into(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let mut run_start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        if is_unreserved(byte) {
+            continue;
+        }
+        if run_start < i {
+            out.push_str(text.get(run_start..i).unwrap_or_default());
+        }
+        out.push_str("%25");
+        out.push(char::from(HEX_UPPER[usize::from(byte >> 4)]));
+        out.push(char::from(HEX_UPPER[usize::from(byte & 0x0f)]));
+        run_start = i + 1;
+    }
+    out.push_str(text.get(run_start..).unwrap_or_default());
+}
+
+/// The order of two texts' RFC 5849 §3.6 encodings (bytewise), computed
+/// from the texts themselves.
+///
+/// Encoding maps each byte to a token (itself, or `%XX`), and equal bytes
+/// to equal tokens, so the encodings first differ at the token of the
+/// first differing byte. Two unreserved bytes compare as themselves; two
+/// escapes compare by their hex digits, i.e. by byte value; an unreserved
+/// byte against an escape compares with `%`. A shorter text that is a
+/// prefix of the other sorts first, as its encoding does.
+pub(crate) fn cmp_encoded(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        Some(i) => {
+            let sort_key = |byte: Option<&u8>| {
+                byte.map(|&byte| {
+                    if is_unreserved(byte) {
+                        (byte, 0)
+                    } else {
+                        (b'%', byte)
+                    }
+                })
+            };
+            sort_key(a.get(i)).cmp(&sort_key(b.get(i)))
+        }
+        None => a.len().cmp(&b.len()),
+    }
+}
+
 /// Decodes percent-encoded text strictly: `%` must be followed by two hex
 /// digits, `+` stays a plus sign, and the result must be UTF-8.
 ///
@@ -93,7 +143,9 @@ pub(crate) fn percent_encode_into(out: &mut String, text: &str) {
 /// [`EncodingError::InvalidPercentEscape`] for a bad escape (with its byte
 /// offset), [`EncodingError::InvalidUtf8`] when the bytes are not UTF-8.
 pub fn percent_decode(text: &str) -> Result<String, EncodingError> {
-    decode_component(text, 0, false, text.contains('%'))
+    let mut decoded = Vec::with_capacity(text.len());
+    decode_into(&mut decoded, text, 0, false, true)?;
+    String::from_utf8(decoded).map_err(|_| EncodingError::InvalidUtf8)
 }
 
 /// Decodes an `application/x-www-form-urlencoded` body or query string into
@@ -116,50 +168,100 @@ pub fn percent_decode(text: &str) -> Result<String, EncodingError> {
 /// `%`, or [`EncodingError::InvalidUtf8`].
 pub fn form_decode(input: &[u8]) -> Result<Vec<(String, String)>, EncodingError> {
     let mut pairs = Vec::new();
-    form_decode_each(input, |name, value| pairs.push((name, value)))?;
+    form_decode_each(input, |mut name, name_len| {
+        let value = name.split_off(name_len);
+        pairs.push((name, value));
+    })?;
     Ok(pairs)
 }
 
-/// [`form_decode`], handing each pair to `sink` instead of collecting them.
+/// [`form_decode`], handing each pair to `sink` as one string holding the
+/// name and then the value, and the length of the name (a char boundary).
 ///
 /// One pass over the input finds the separators and whether a piece needs
-/// decoding at all: this runs on every launch.
+/// decoding at all, and each pair costs one allocation: this runs on every
+/// launch.
 pub(crate) fn form_decode_each(
     input: &[u8],
-    mut sink: impl FnMut(String, String),
+    mut sink: impl FnMut(String, usize),
 ) -> Result<(), EncodingError> {
     // Checked once for the whole input: `&` and `=` are ASCII, so every
     // piece between them is UTF-8 too, and only decoded escapes need a
     // second look.
     let text = std::str::from_utf8(input).map_err(|_| EncodingError::InvalidUtf8)?;
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    let mut equals = None;
-    let (mut name_escaped, mut value_escaped) = (false, false);
-    for end in 0..=bytes.len() {
-        match bytes.get(end) {
-            Some(b'&') | None => {
-                if end > start {
-                    let name_end = equals.unwrap_or(end);
-                    let value_start = (name_end + 1).min(end);
-                    let name = text.get(start..name_end).unwrap_or_default();
-                    let value = text.get(value_start..end).unwrap_or_default();
-                    sink(
-                        decode_component(name, start, true, name_escaped)?,
-                        decode_component(value, value_start, true, value_escaped)?,
-                    );
-                }
-                start = end + 1;
-                equals = None;
-                (name_escaped, value_escaped) = (false, false);
+    let mut pair = PairScan::new(0);
+    for (index, &byte) in text.as_bytes().iter().enumerate() {
+        if !FORM_SPECIAL[usize::from(byte)] {
+            continue;
+        }
+        match byte {
+            b'&' => {
+                pair.emit(text, index, &mut sink)?;
+                pair = PairScan::new(index + 1);
             }
-            Some(b'=') if equals.is_none() => equals = Some(end),
-            Some(b'%' | b'+') if equals.is_none() => name_escaped = true,
-            Some(b'%' | b'+') => value_escaped = true,
-            Some(_) => {}
+            b'=' if pair.equals.is_none() => pair.equals = Some(index),
+            _ if pair.equals.is_none() => pair.name_escaped = true,
+            _ => pair.value_escaped = true,
         }
     }
-    Ok(())
+    pair.emit(text, text.len(), &mut sink)
+}
+
+/// The bytes [`form_decode_each`] stops at.
+const FORM_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'&' as usize] = true;
+    table[b'=' as usize] = true;
+    table[b'%' as usize] = true;
+    table[b'+' as usize] = true;
+    table
+};
+
+/// What [`form_decode_each`] knows about the pair it is scanning.
+struct PairScan {
+    start: usize,
+    equals: Option<usize>,
+    name_escaped: bool,
+    value_escaped: bool,
+}
+
+impl PairScan {
+    fn new(start: usize) -> Self {
+        PairScan {
+            start,
+            equals: None,
+            name_escaped: false,
+            value_escaped: false,
+        }
+    }
+
+    /// Decodes the pair ending at `end` (empty pairs are skipped).
+    fn emit(
+        &self,
+        text: &str,
+        end: usize,
+        sink: &mut impl FnMut(String, usize),
+    ) -> Result<(), EncodingError> {
+        if end <= self.start {
+            return Ok(());
+        }
+        let name_end = self.equals.unwrap_or(end);
+        let value_start = (name_end + 1).min(end);
+        // Every offset is at an ASCII delimiter or the end: char boundaries.
+        let name = text.get(self.start..name_end).unwrap_or_default();
+        let value = text.get(value_start..end).unwrap_or_default();
+        let mut decoded = Vec::with_capacity(name.len() + value.len());
+        decode_into(&mut decoded, name, self.start, true, self.name_escaped)?;
+        let name_len = decoded.len();
+        decode_into(&mut decoded, value, value_start, true, self.value_escaped)?;
+        let decoded = String::from_utf8(decoded).map_err(|_| EncodingError::InvalidUtf8)?;
+        // Each half must be UTF-8 on its own, not just together.
+        if !decoded.is_char_boundary(name_len) {
+            return Err(EncodingError::InvalidUtf8);
+        }
+        sink(decoded, name_len);
+        Ok(())
+    }
 }
 
 /// Encodes name/value pairs as an `application/x-www-form-urlencoded` body,
@@ -196,43 +298,47 @@ fn hex_value(byte: u8) -> Option<u8> {
     }
 }
 
-/// Decodes one name or value; `offset` is where `input` starts in the whole
-/// text, for error messages. `escaped` says whether `input` holds a `%` or
-/// `+` at all (the caller has looked already).
-fn decode_component(
+/// Appends the decoding of one name or value to `out`; `offset` is where
+/// `input` starts in the whole text, for error messages. `escaped` says
+/// whether `input` holds a `%` or `+` at all (the caller has looked
+/// already). The caller checks that the result is UTF-8.
+fn decode_into(
+    out: &mut Vec<u8>,
     input: &str,
     offset: usize,
     plus_is_space: bool,
     escaped: bool,
-) -> Result<String, EncodingError> {
-    if !escaped {
-        return Ok(input.to_owned());
-    }
+) -> Result<(), EncodingError> {
     let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    if !escaped {
+        out.extend_from_slice(bytes);
+        return Ok(());
+    }
+    let mut run_start = 0;
     let mut i = 0;
     while let Some(&byte) = bytes.get(i) {
-        match byte {
+        let decoded = match byte {
             b'%' => {
                 let high = bytes.get(i + 1).copied().and_then(hex_value);
                 let low = bytes.get(i + 2).copied().and_then(hex_value);
                 let (Some(high), Some(low)) = (high, low) else {
                     return Err(EncodingError::InvalidPercentEscape { offset: offset + i });
                 };
-                out.push((high << 4) | low);
-                i += 3;
+                (high << 4) | low
             }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
+            b'+' if plus_is_space => b' ',
             _ => {
-                out.push(byte);
                 i += 1;
+                continue;
             }
-        }
+        };
+        out.extend_from_slice(bytes.get(run_start..i).unwrap_or_default());
+        out.push(decoded);
+        i += if byte == b'%' { 3 } else { 1 };
+        run_start = i;
     }
-    String::from_utf8(out).map_err(|_| EncodingError::InvalidUtf8)
+    out.extend_from_slice(bytes.get(run_start..).unwrap_or_default());
+    Ok(())
 }
 
 #[cfg(test)]
@@ -286,6 +392,33 @@ mod tests {
     }
 
     #[test]
+    fn double_encoding_encodes_the_encoding() {
+        for text in ["", "abc", "a b", "%", "Zoë & 😀", "~-._", "a=b&c"] {
+            let mut once = String::new();
+            double_percent_encode_into(&mut once, text);
+            assert_eq!(once, percent_encode(&percent_encode(text)), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cmp_encoded_is_the_order_of_the_encodings(a in ".{0,6}", b in ".{0,6}") {
+            proptest::prop_assert_eq!(
+                cmp_encoded(&a, &b),
+                percent_encode(&a).cmp(&percent_encode(&b))
+            );
+        }
+
+        #[test]
+        fn cmp_encoded_on_tricky_ascii(a in "[ -~]{0,4}", b in "[ -~]{0,4}") {
+            proptest::prop_assert_eq!(
+                cmp_encoded(&a, &b),
+                percent_encode(&a).cmp(&percent_encode(&b))
+            );
+        }
+    }
+
+    #[test]
     fn percent_decode_is_strict_and_keeps_plus() {
         assert_eq!(percent_decode("a%20b+c").as_deref(), Ok("a b+c"));
         assert_eq!(percent_decode("%e2%98%83").as_deref(), Ok("☃"));
@@ -334,6 +467,9 @@ mod tests {
         assert_eq!(form_decode(b"a=%C3%28"), Err(EncodingError::InvalidUtf8));
         assert_eq!(form_decode(b"a=\xff"), Err(EncodingError::InvalidUtf8));
         assert_eq!(form_decode(b"\xc3=1"), Err(EncodingError::InvalidUtf8));
+        // Valid only when name and value are glued together.
+        assert_eq!(form_decode(b"%C3=%A9"), Err(EncodingError::InvalidUtf8));
+        assert_eq!(form_decode(b"%C3%A9=%C3%A9").unwrap(), pairs(&[("é", "é")]));
     }
 
     #[test]

@@ -30,20 +30,38 @@ impl fmt::Display for ParamSource {
 }
 
 /// One decoded request parameter and the source it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Parameter {
-    name: String,
-    value: String,
+    /// The name, then the value: one allocation per parameter, as a launch
+    /// has dozens of them.
+    text: String,
+    /// Where the name ends (always a char boundary).
+    name_len: usize,
     source: ParamSource,
 }
 
 impl Parameter {
     /// A decoded parameter from `source`.
     #[must_use]
-    pub fn new(name: impl Into<String>, value: impl Into<String>, source: ParamSource) -> Self {
+    pub fn new(name: impl AsRef<str>, value: impl AsRef<str>, source: ParamSource) -> Self {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        let mut text = String::with_capacity(name.len() + value.len());
+        text.push_str(name);
+        text.push_str(value);
         Parameter {
-            name: name.into(),
-            value: value.into(),
+            text,
+            name_len: name.len(),
+            source,
+        }
+    }
+
+    /// A parameter from `text`, whose first `name_len` bytes are the name.
+    /// `name_len` must be a char boundary of `text`.
+    pub(crate) fn from_joined(text: String, name_len: usize, source: ParamSource) -> Self {
+        debug_assert!(text.is_char_boundary(name_len));
+        Parameter {
+            text,
+            name_len,
             source,
         }
     }
@@ -51,13 +69,13 @@ impl Parameter {
     /// The decoded name.
     #[must_use]
     pub fn name(&self) -> &str {
-        &self.name
+        self.text.get(..self.name_len).unwrap_or_default()
     }
 
     /// The decoded value.
     #[must_use]
     pub fn value(&self) -> &str {
-        &self.value
+        self.text.get(self.name_len..).unwrap_or_default()
     }
 
     /// Where the parameter came from.
@@ -70,7 +88,17 @@ impl Parameter {
     /// `oauth_`).
     #[must_use]
     pub fn is_protocol(&self) -> bool {
-        is_protocol_name(&self.name)
+        is_protocol_name(self.name())
+    }
+}
+
+impl fmt::Debug for Parameter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parameter")
+            .field("name", &self.name())
+            .field("value", &self.value())
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -127,8 +155,8 @@ fn push_form(
     input: &[u8],
     source: ParamSource,
 ) -> Result<(), OAuthError> {
-    form_decode_each(input, |name, value| {
-        params.push(Parameter::new(name, value, source));
+    form_decode_each(input, |text, name_len| {
+        params.push(Parameter::from_joined(text, name_len, source));
     })
     .map_err(|error| OAuthError::MalformedParameters {
         origin: source,

@@ -99,8 +99,7 @@ impl SignedRequest {
     fn build(method: &str, base_uri: String, params: Vec<Parameter>) -> Result<Self, OAuthError> {
         let protocol = find_protocol(&params)?;
         let method = method.to_ascii_uppercase();
-        let base_string =
-            base_string_for(&method, &base_uri, params.iter().map(|p| (p.name(), p.value())));
+        let base_string = base_string_for(&method, &base_uri, &params);
         Ok(SignedRequest {
             method,
             base_uri,

@@ -220,8 +220,7 @@ impl RequestSigner {
             .chain([Parameter::new("oauth_signature", "", source)])
             .collect();
         check_protocol_duplicates(&all)?;
-        let base_string =
-            base_string_for(method, &base_uri, all.iter().map(|p| (p.name(), p.value())));
+        let base_string = base_string_for(method, &base_uri, &all);
         Ok(sign(self.signature_method, &base_string, &self.consumer_secret, ""))
     }
 }

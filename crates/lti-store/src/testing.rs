@@ -191,10 +191,11 @@ impl Drop for PgSchema {
     }
 }
 
-enum Cleanup {
-    None,
-    Dir(TempDir),
-    Schema(PgSchema),
+/// What to remove once the store is closed; held for its `Drop`.
+#[derive(Default)]
+struct Cleanup {
+    _dir: Option<TempDir>,
+    _schema: Option<PgSchema>,
 }
 
 /// A migrated store on a throw-away database; the database goes when this
@@ -226,14 +227,14 @@ impl TestDb {
                 let db = Db::open(&url, &options).await?;
                 Ok(Some(Self {
                     db,
-                    _cleanup: Cleanup::Dir(dir),
+                    _cleanup: Cleanup { _dir: Some(dir), _schema: None },
                 }))
             }
             TestBackend::SqliteMemory => {
                 let db = Db::open("sqlite::memory:", &adjust(StoreOptions::new())).await?;
                 Ok(Some(Self {
                     db,
-                    _cleanup: Cleanup::None,
+                    _cleanup: Cleanup::default(),
                 }))
             }
             TestBackend::Postgres => {
@@ -245,7 +246,7 @@ impl TestDb {
                 let db = Db::open(&url, &options).await?;
                 Ok(Some(Self {
                     db,
-                    _cleanup: Cleanup::Schema(schema),
+                    _cleanup: Cleanup { _dir: None, _schema: Some(schema) },
                 }))
             }
         }

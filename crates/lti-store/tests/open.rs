@@ -121,7 +121,7 @@ async fn postgres_connection_settings() -> TestResult {
 }
 
 #[tokio::test]
-async fn postgres_admin_shutdown_is_unavailable() -> TestResult {
+async fn postgres_recovers_from_a_terminated_connection() -> TestResult {
     let Some(url) = postgres_url() else {
         return Ok(());
     };
@@ -138,9 +138,14 @@ async fn postgres_admin_shutdown_is_unavailable() -> TestResult {
         .fetch_one(killer.postgres_pool().ok_or("no pool")?)
         .await?;
     assert!(killed);
+    // The pool either notices when it checks the connection out and opens
+    // another, or the call fails as Unavailable (try again later).
     let result = db.list_silos().await;
-    assert!(matches!(result, Err(StoreError::Unavailable(_))), "{result:?}");
-    // The pool replaces the dead connection.
+    assert!(
+        matches!(&result, Ok(_) | Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
+    // Either way the pool replaces the dead connection.
     assert!(db.list_silos().await?.is_empty());
     killer.close().await;
     db.close().await;

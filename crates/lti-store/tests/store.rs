@@ -12,7 +12,7 @@ use lti_core::{
     StoredAppKey, UserData,
 };
 use lti_store::Db;
-use lti_store::testing::{Table, TestResult, count_rows, raw_consumer_secret};
+use lti_store::testing::{Table, count_rows, raw_consumer_secret};
 
 /// The clock of Pyslet's OAuth tests.
 const T0: i64 = 1_420_370_306;
@@ -774,36 +774,32 @@ lti_store::store_tests! {
     async fn cancelled_launches_leave_the_pool_healthy(store) {
         let c = new_consumer(&store, "c").await?.id;
         for i in 0..200u64 {
-            let mut random = [0u8; 2];
-            getrandom::fill(&mut random)?;
-            let micros = u64::from(u16::from_le_bytes(random) % 3000);
             let record = LaunchRecord {
                 context: Some(context(&format!("ctx-{}", i % 5))),
                 ..launch_as(c, &format!("cancel-{i}"), &format!("r-{}", i % 10), &format!("u-{}", i % 7))
             };
-            let _ = tokio::time::timeout(Duration::from_micros(micros), store.record_launch(record)).await;
-        }
-        for i in 0..20 {
-            let record = launch_as(c, &format!("after-{i}"), &format!("r-{}", i % 10), "u-0");
-            let outcome = tokio::time::timeout(Duration::from_secs(20), store.record_launch(record))
-                .await
-                .map_err(|_| "a launch after the cancellations hung")??;
-            let bundle = store
-                .find_visit(&format!("after-{i}"), outcome.resource)
-                .await?
-                .ok_or("a committed launch is not found")?;
-            assert_eq!(bundle.visit.id, outcome.visit);
-        }
-        // Whatever the cancelled launches did, they did completely.
-        for i in 0..200 {
-            let visits = store.session_visits(&format!("cancel-{i}")).await?;
-            assert!(visits.len() <= 1);
-            for visit in visits {
-                assert!(store.find_visit(&format!("cancel-{i}"), visit.resource).await?.is_some());
+            let mut random = [0u8; 2];
+            getrandom::fill(&mut random)?;
+            let launch = store.record_launch(record);
+            if random[0] % 2 == 0 {
+                // Dropped after a random number of polls (0 to 15), which
+                // lands inside BEGIN, the upserts, the insert or COMMIT.
+                let mut launch = std::pin::pin!(launch);
+                for _ in 0..random[1] % 16 {
+                    if futures::poll!(launch.as_mut()).is_ready() {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            } else {
+                // Dropped after a random time up to 2.5 ms.
+                let limit = Duration::from_micros(u64::from(random[1]) * 10);
+                let _ = tokio::time::timeout(limit, launch).await;
             }
         }
         if let Some(pool) = store.postgres_pool() {
-            // No connection of this store is left inside a transaction.
+            // No connection of this store is left inside a transaction once
+            // the interrupted launches have finished in the background.
             const STUCK: &str = "\
                 SELECT COUNT(*) FROM pg_stat_activity \
                 WHERE application_name = current_setting('application_name') \
@@ -817,6 +813,34 @@ lti_store::store_tests! {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             assert_eq!(stuck, 0, "connections left idle in transaction");
+        }
+        // Every later launch commits and is found, on every connection of
+        // the pool (they run concurrently so that all connections serve).
+        let later = (0..40).map(|i| {
+            let store = store.clone();
+            let record = launch_as(c, &format!("after-{i}"), &format!("r-{}", i % 10), "u-0");
+            tokio::spawn(async move {
+                let outcome = tokio::time::timeout(Duration::from_secs(20), store.record_launch(record))
+                    .await
+                    .map_err(|_| StoreError::Backend("a launch hung".to_owned()))??;
+                let bundle = store.find_visit(&format!("after-{i}"), outcome.resource).await?;
+                Ok::<_, StoreError>((outcome, bundle))
+            })
+        });
+        for result in futures::future::join_all(later).await {
+            let (outcome, bundle) = result??;
+            assert_eq!(bundle.ok_or("a committed launch is not found")?.visit.id, outcome.visit);
+        }
+        // Whatever the interrupted launches did, they did completely.
+        for i in 0..200 {
+            let visits = store.session_visits(&format!("cancel-{i}")).await?;
+            assert!(visits.len() <= 1);
+            for visit in visits {
+                let bundle = store.find_visit(&format!("cancel-{i}"), visit.resource).await?;
+                let bundle = bundle.ok_or("visit without its bundle")?;
+                assert_eq!(bundle.context.ok_or("visit without its context")?.context_id, format!("ctx-{}", i % 5));
+                assert_eq!(bundle.user.ok_or("visit without its user")?.user_id, format!("u-{}", i % 7));
+            }
         }
         Ok(())
     }

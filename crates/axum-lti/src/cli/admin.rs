@@ -201,7 +201,11 @@ fn describe(consumer: &ConsumerRecord) -> String {
         "{:<40} {:<20} {}",
         consumer.key,
         consumer.handle,
-        if consumer.enabled { "enabled" } else { "disabled" }
+        if consumer.enabled {
+            "enabled"
+        } else {
+            "disabled"
+        }
     )
 }
 
@@ -270,7 +274,10 @@ async fn consumers(tool: &ToolProvider, command: ConsumerCommand) -> anyhow::Res
             let (key, _) = generated(key)?;
             let (secret, made) = generated(secret)?;
             let consumer = add_consumer(tool, silo.id, &handle, &key, &secret).await?;
-            println!("Created consumer {:?} in silo {:?}.", consumer.key, silo.slug);
+            println!(
+                "Created consumer {:?} in silo {:?}.",
+                consumer.key, silo.slug
+            );
             if made {
                 println!("Secret (shown once, keep it safe): {secret}");
             }

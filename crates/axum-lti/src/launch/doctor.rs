@@ -22,7 +22,10 @@ pub(crate) fn diagnose_signature(
     has_query: bool,
 ) -> Findings {
     let mut findings = vec![
-        ("Launch URL the tool verified".to_owned(), signed_url.to_owned()),
+        (
+            "Launch URL the tool verified".to_owned(),
+            signed_url.to_owned(),
+        ),
         (
             "Signature base string the tool computed".to_owned(),
             request.base_string().to_owned(),

@@ -38,7 +38,10 @@ fn is_form(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        .is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 /// The URL the consumer signed: canonical root + path + query (DESIGN.md §4).
@@ -238,7 +241,10 @@ pub(crate) fn check_message(state: &LtiState, launch: &CheckedLaunch) -> Result<
     match launch.params.launch_presentation_return_url() {
         Some(return_url) => {
             let mut q = form_urlencoded::Serializer::new(String::new());
-            q.append_pair("lti_errormsg", &format!("The tool could not accept this launch: {message}"));
+            q.append_pair(
+                "lti_errormsg",
+                &format!("The tool could not accept this launch: {message}"),
+            );
             q.append_pair("lti_log", &format!("LTI launch refused: {message}"));
             let separator = if return_url.contains('?') { '&' } else { '?' };
             let location = format!("{return_url}{separator}{}", q.finish());

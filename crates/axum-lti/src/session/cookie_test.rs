@@ -17,8 +17,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use lti_core::MacPurpose;
 
 use super::Session;
-use super::handle::RawSession;
 use super::data::SessionData;
+use super::handle::RawSession;
 use crate::error::LtiRejection;
 use crate::pages::{CookieFailurePage, CookieTestPage};
 use crate::state::LtiState;

@@ -101,9 +101,10 @@ pub(crate) async fn check_csrf(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         });
     let (token, body) = match header_token {
         Some(token) => (Some(token), body),
@@ -119,11 +120,9 @@ pub(crate) async fn check_csrf(
         None => (None, body),
     };
     let valid = token.is_some_and(|token| {
-        state.cipher().verify_text(
-            MacPurpose::Csrf,
-            cookie_session.id.as_bytes(),
-            token.trim(),
-        )
+        state
+            .cipher()
+            .verify_text(MacPurpose::Csrf, cookie_session.id.as_bytes(), token.trim())
     });
     if valid {
         Ok(Request::from_parts(parts, body))

@@ -193,7 +193,10 @@ mod tests {
         let forged = cookie.replacen("-0-", "-1-", 1);
         assert_eq!(SessionData::from_cookie(&forged, &c), None);
         // Truncated and garbage values.
-        assert_eq!(SessionData::from_cookie(&cookie[..cookie.len() - 3], &c), None);
+        assert_eq!(
+            SessionData::from_cookie(&cookie[..cookie.len() - 3], &c),
+            None
+        );
         assert_eq!(SessionData::from_cookie("garbage", &c), None);
         assert_eq!(SessionData::from_cookie(&"a~".repeat(4000), &c), None);
         // Another key's signature.

@@ -83,7 +83,9 @@ impl Session {
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, SessionState> {
         // A panic while holding this lock leaves plain data behind; keep going.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The session id, creating a new (unestablished) session if there is
@@ -95,7 +97,11 @@ impl Session {
             state.data = Some(SessionData::new(now));
             state.dirty = true;
         }
-        state.data.as_ref().map(|d| d.id.clone()).unwrap_or_default()
+        state
+            .data
+            .as_ref()
+            .map(|d| d.id.clone())
+            .unwrap_or_default()
     }
 
     /// The session id if a session is in use.

@@ -108,7 +108,10 @@ where
         .iter()
         .find_map(|value| SessionData::from_cookie(value, state.cipher()));
     if incoming.is_none() && sent.iter().any(|v| !v.is_empty()) {
-        tracing::warn!(path, "session tampering detected: bad session cookie ignored");
+        tracing::warn!(
+            path,
+            "session tampering detected: bad session cookie ignored"
+        );
     }
     let test_cookie = !cookie_values(request.headers(), &settings.test_cookie).is_empty();
     let session = Session::new(incoming, test_cookie, now);

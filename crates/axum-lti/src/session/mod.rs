@@ -9,9 +9,9 @@ mod handle;
 mod layer;
 
 pub(crate) use cookie_test::{ctest, redirect_via_cookie_test, see_other, wlaunch};
-pub(crate) use handle::RawSession;
-pub(crate) use cookies::{CookiePolicy, cookie_values};
+pub(crate) use cookies::CookiePolicy;
 pub use csrf::{CSRF_HEADER, CsrfToken};
 pub(crate) use data::SessionData;
+pub(crate) use handle::RawSession;
 pub use handle::Session;
 pub use layer::{SessionLayer, SessionService};
