@@ -162,6 +162,13 @@ impl ToolProviderApp {
         self
     }
 
+    /// Mounts the built-in test consumer under `/dev/` (development only:
+    /// it signs launches with stored consumer secrets).
+    pub fn with_test_consumer(mut self) -> Self {
+        self.settings.server.dev = true;
+        self
+    }
+
     /// Does not run migrations when opening the database.
     pub fn without_migrations(mut self) -> Self {
         self.migrate = false;
@@ -276,7 +283,8 @@ impl ToolProvider {
     }
 
     /// The tool's router: the framework's routes (`/launch`, `/ctest`,
-    /// `/wlaunch`, the default page for `/resource/{id}/` and below) merged
+    /// `/wlaunch`, the default page for `/resource/{id}/` and below, and the
+    /// test consumer under `/dev/` when `server.dev` is on) merged
     /// with the tool author's routes, all behind the session layer.
     ///
     /// The author's routes win: a route for `/resource/{id}/` replaces the
@@ -286,10 +294,14 @@ impl ToolProvider {
     where
         S: Clone + Send + Sync + 'static,
     {
-        Router::new()
+        let mut router = Router::new()
             .route("/launch", any(crate::launch::launch_handler))
             .route("/ctest", get(crate::session::ctest))
-            .route("/wlaunch", get(crate::session::wlaunch))
+            .route("/wlaunch", get(crate::session::wlaunch));
+        if self.state.settings().server.dev {
+            router = router.merge(crate::dev::routes());
+        }
+        router
             .merge(tool_routes)
             .fallback(fallback)
             .layer(SessionLayer::new(self.state.clone()))

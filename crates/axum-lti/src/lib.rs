@@ -35,6 +35,7 @@
 mod app;
 mod body;
 mod cartridge;
+mod dev;
 pub mod cli;
 mod error;
 mod launch;

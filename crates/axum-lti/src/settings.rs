@@ -84,6 +84,10 @@ pub struct ServerSettings {
     pub log: String,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// Mount the built-in test consumer under `/dev/` (a small LMS that
+    /// signs launches with stored secrets: for development only). `--dev`
+    /// and `-m` turn it on.
+    pub dev: bool,
 }
 
 impl Default for ServerSettings {
@@ -95,6 +99,7 @@ impl Default for ServerSettings {
             body_limit: 64 * 1024,
             log: "info".into(),
             shutdown_grace_secs: 10,
+            dev: false,
         }
     }
 }

@@ -192,12 +192,15 @@ fn push_method_and_uri(out: &mut String, method: &str, base_uri: &str) {
 /// encoded names, then encoded values (see [`cmp_encoded`]). Equal pairs
 /// are indistinguishable, so an unstable sort is fine.
 fn sorted_pairs<'a>(params: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
-    let mut pairs: Vec<(&str, &str)> = params.filter(|(name, _)| *name != "oauth_signature").collect();
+    let mut pairs: Vec<(&str, &str)> = params
+        .filter(|(name, _)| *name != "oauth_signature")
+        .collect();
     pairs.sort_unstable_by(|a, b| cmp_encoded(a.0, b.0).then_with(|| cmp_encoded(a.1, b.1)));
     pairs
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -217,7 +220,10 @@ mod tests {
     fn default_ports_are_dropped_others_kept() {
         assert_eq!(base_string_uri("http://h:80/r").unwrap(), "http://h/r");
         assert_eq!(base_string_uri("https://h:443/r").unwrap(), "https://h/r");
-        assert_eq!(base_string_uri("http://h:8080/r").unwrap(), "http://h:8080/r");
+        assert_eq!(
+            base_string_uri("http://h:8080/r").unwrap(),
+            "http://h:8080/r"
+        );
         // A default port of the *other* scheme is not a default.
         assert_eq!(base_string_uri("http://h:443/r").unwrap(), "http://h:443/r");
         assert_eq!(base_string_uri("https://h:80/r").unwrap(), "https://h:80/r");
@@ -230,7 +236,10 @@ mod tests {
     fn query_and_fragment_are_removed() {
         assert_eq!(base_string_uri("http://h/r?a=1&b=2").unwrap(), "http://h/r");
         assert_eq!(base_string_uri("http://h/r#frag").unwrap(), "http://h/r");
-        assert_eq!(base_string_uri("http://h/r?a=1#frag?x").unwrap(), "http://h/r");
+        assert_eq!(
+            base_string_uri("http://h/r?a=1#frag?x").unwrap(),
+            "http://h/r"
+        );
         assert_eq!(base_string_uri("http://h?a=1").unwrap(), "http://h/");
         assert_eq!(base_string_uri("http://h#x/y").unwrap(), "http://h/");
     }
@@ -238,34 +247,64 @@ mod tests {
     #[test]
     fn empty_path_becomes_slash_and_paths_are_kept_as_given() {
         assert_eq!(base_string_uri("http://h").unwrap(), "http://h/");
-        assert_eq!(base_string_uri("https://h:8443").unwrap(), "https://h:8443/");
+        assert_eq!(
+            base_string_uri("https://h:8443").unwrap(),
+            "https://h:8443/"
+        );
         assert_eq!(
             base_string_uri("https://h/tools/my%20tool/launch").unwrap(),
             "https://h/tools/my%20tool/launch"
         );
-        assert_eq!(base_string_uri("https://h/a//b/").unwrap(), "https://h/a//b/");
+        assert_eq!(
+            base_string_uri("https://h/a//b/").unwrap(),
+            "https://h/a//b/"
+        );
     }
 
     #[test]
     fn ipv6_hosts_keep_their_brackets() {
-        assert_eq!(base_string_uri("http://[::1]:80/x").unwrap(), "http://[::1]/x");
-        assert_eq!(base_string_uri("http://[::1]:8080/x").unwrap(), "http://[::1]:8080/x");
-        assert_eq!(base_string_uri("http://[FE80::1]/x").unwrap(), "http://[fe80::1]/x");
-        assert_eq!(base_string_uri("http://[::1]x/"), Err(UrlError::InvalidPort));
+        assert_eq!(
+            base_string_uri("http://[::1]:80/x").unwrap(),
+            "http://[::1]/x"
+        );
+        assert_eq!(
+            base_string_uri("http://[::1]:8080/x").unwrap(),
+            "http://[::1]:8080/x"
+        );
+        assert_eq!(
+            base_string_uri("http://[FE80::1]/x").unwrap(),
+            "http://[fe80::1]/x"
+        );
+        assert_eq!(
+            base_string_uri("http://[::1]x/"),
+            Err(UrlError::InvalidPort)
+        );
     }
 
     #[test]
     fn unusable_urls_are_rejected() {
         assert_eq!(base_string_uri("/launch"), Err(UrlError::MissingScheme));
-        assert_eq!(base_string_uri("example.com/launch"), Err(UrlError::MissingScheme));
+        assert_eq!(
+            base_string_uri("example.com/launch"),
+            Err(UrlError::MissingScheme)
+        );
         assert_eq!(base_string_uri("://h/launch"), Err(UrlError::MissingScheme));
         assert_eq!(base_string_uri("1http://h/"), Err(UrlError::MissingScheme));
-        assert_eq!(base_string_uri("http:///launch"), Err(UrlError::MissingHost));
-        assert_eq!(base_string_uri("http://:8080/launch"), Err(UrlError::MissingHost));
+        assert_eq!(
+            base_string_uri("http:///launch"),
+            Err(UrlError::MissingHost)
+        );
+        assert_eq!(
+            base_string_uri("http://:8080/launch"),
+            Err(UrlError::MissingHost)
+        );
         assert_eq!(base_string_uri("http://u:p@h/"), Err(UrlError::UserInfo));
         assert_eq!(base_string_uri("http://h:x/"), Err(UrlError::InvalidPort));
         assert_eq!(base_string_uri("http://h:+80/"), Err(UrlError::InvalidPort));
-        assert_eq!(base_string_uri("http://h:65536/"), Err(UrlError::InvalidPort));
+        assert_eq!(
+            base_string_uri("http://h:65536/"),
+            Err(UrlError::InvalidPort)
+        );
         assert_eq!(
             base_string_uri("ftp://h/"),
             Err(UrlError::UnsupportedScheme {
@@ -310,7 +349,14 @@ mod tests {
     #[test]
     fn sorting_is_bytewise_on_encoded_names_then_values() {
         // Upper-case sorts before lower-case; "%" (0x25) before digits.
-        let params = [("b", "1"), ("B", "1"), ("a", "b"), ("a", "B"), ("a b", ""), ("a", "")];
+        let params = [
+            ("b", "1"),
+            ("B", "1"),
+            ("a", "b"),
+            ("a", "B"),
+            ("a b", ""),
+            ("a", ""),
+        ];
         assert_eq!(normalized_parameters(params), "B=1&a=&a=B&a=b&a%20b=&b=1");
     }
 
@@ -331,6 +377,9 @@ mod tests {
 
     #[test]
     fn base_string_upper_cases_the_method() {
-        assert_eq!(signature_base_string("get", "http://h/", ""), "GET&http%3A%2F%2Fh%2F&");
+        assert_eq!(
+            signature_base_string("get", "http://h/", ""),
+            "GET&http%3A%2F%2Fh%2F&"
+        );
     }
 }

@@ -37,6 +37,7 @@ pub fn verify_body_hash(body: &[u8], claimed: &str) -> Result<(), OAuthError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -49,7 +50,10 @@ mod tests {
             verify_body_hash(b"<?xml version=\"1.0\"?><y/>", &hash),
             Err(OAuthError::BodyHashMismatch)
         );
-        assert_eq!(verify_body_hash(body, ""), Err(OAuthError::BodyHashMismatch));
+        assert_eq!(
+            verify_body_hash(body, ""),
+            Err(OAuthError::BodyHashMismatch)
+        );
         assert_eq!(
             OAuthError::BodyHashMismatch.class(),
             crate::ErrorClass::Unauthorized

@@ -18,33 +18,8 @@ const UNRESERVED: [bool; 256] = {
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-/// `%00%01…%FF`, built at compile time: the escape of byte `b` is
-/// `ESCAPES[3 * b..3 * b + 3]`.
-const ESCAPES: &str = {
-    const BYTES: [u8; 768] = {
-        let mut bytes = [0; 768];
-        let mut byte = 0;
-        while byte < 256 {
-            bytes[3 * byte] = b'%';
-            bytes[3 * byte + 1] = HEX_UPPER[byte >> 4];
-            bytes[3 * byte + 2] = HEX_UPPER[byte & 0x0f];
-            byte += 1;
-        }
-        bytes
-    };
-    match std::str::from_utf8(&BYTES) {
-        Ok(text) => text,
-        Err(_) => panic!("the escape table is ASCII"),
-    }
-};
-
 fn is_unreserved(byte: u8) -> bool {
     UNRESERVED[usize::from(byte)]
-}
-
-fn escape(byte: u8) -> &'static str {
-    let start = 3 * usize::from(byte);
-    &ESCAPES[start..start + 3]
 }
 
 /// Percent-encodes text as RFC 5849 §3.6 requires.
@@ -66,38 +41,32 @@ pub fn percent_encode(text: &str) -> String {
 
 /// Appends the RFC 5849 §3.6 encoding of `text` to `out`.
 pub(crate) fn percent_encode_into(out: &mut String, text: &str) {
-    let bytes = text.as_bytes();
-    let mut run_start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
-        if is_unreserved(byte) {
-            continue;
-        }
-        // A non-empty run is unreserved ASCII, so both of its ends fall on
-        // char boundaries. (An empty run may start inside a multi-byte
-        // character, which is why it is skipped rather than sliced.)
-        if run_start < i {
-            out.push_str(&text[run_start..i]);
-        }
-        out.push_str(escape(byte));
-        run_start = i + 1;
-    }
-    out.push_str(&text[run_start..]);
+    encode_into(out, text, "%");
 }
 
 /// Appends `enc(enc(text))`: each unreserved byte as it is, each other
 /// byte as `%25XX`. This is how a parameter appears inside a signature
-/// base string (RFC 5849 §3.4.1.1 encodes the already encoded pairs).
+/// base string (RFC 5849 §3.4.1.1 encodes the already encoded pairs), made
+/// in one pass.
 pub(crate) fn double_percent_encode_into(out: &mut String, text: &str) {
-    let bytes = text.as_bytes();
+    encode_into(out, text, "%25");
+}
+
+/// Copies runs of unreserved bytes and writes every other byte as
+/// `escape_prefix` and two upper-case hex digits.
+fn encode_into(out: &mut String, text: &str, escape_prefix: &str) {
     let mut run_start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
+    for (i, &byte) in text.as_bytes().iter().enumerate() {
         if is_unreserved(byte) {
             continue;
         }
+        // A non-empty run is unreserved ASCII, so both of its ends are char
+        // boundaries. (An empty run may start inside a multi-byte
+        // character, which is why it is skipped rather than sliced.)
         if run_start < i {
             out.push_str(text.get(run_start..i).unwrap_or_default());
         }
-        out.push_str("%25");
+        out.push_str(escape_prefix);
         out.push(char::from(HEX_UPPER[usize::from(byte >> 4)]));
         out.push(char::from(HEX_UPPER[usize::from(byte & 0x0f)]));
         run_start = i + 1;
@@ -115,20 +84,16 @@ pub(crate) fn double_percent_encode_into(out: &mut String, text: &str) {
 /// byte against an escape compares with `%`. A shorter text that is a
 /// prefix of the other sorts first, as its encoding does.
 pub(crate) fn cmp_encoded(a: &str, b: &str) -> std::cmp::Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    match a.iter().zip(b).position(|(x, y)| x != y) {
-        Some(i) => {
-            let sort_key = |byte: Option<&u8>| {
-                byte.map(|&byte| {
-                    if is_unreserved(byte) {
-                        (byte, 0)
-                    } else {
-                        (b'%', byte)
-                    }
-                })
-            };
-            sort_key(a.get(i)).cmp(&sort_key(b.get(i)))
+    let sort_key = |byte: u8| {
+        if is_unreserved(byte) {
+            (byte, 0)
+        } else {
+            (b'%', byte)
         }
+    };
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match a.iter().zip(b).find(|(x, y)| x != y) {
+        Some((&x, &y)) => sort_key(x).cmp(&sort_key(y)),
         None => a.len().cmp(&b.len()),
     }
 }
@@ -342,6 +307,7 @@ fn decode_into(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -354,9 +320,18 @@ mod tests {
     #[test]
     fn rfc5849_section_3_6_and_3_4_1_3_2_examples() {
         // The examples of RFC 5849 §3.4.1.3.2 (the normalisation table).
-        assert_eq!(percent_encode("Ladies + Gentlemen"), "Ladies%20%2B%20Gentlemen");
-        assert_eq!(percent_encode("An encoded string!"), "An%20encoded%20string%21");
-        assert_eq!(percent_encode("Dogs, Cats & Mice"), "Dogs%2C%20Cats%20%26%20Mice");
+        assert_eq!(
+            percent_encode("Ladies + Gentlemen"),
+            "Ladies%20%2B%20Gentlemen"
+        );
+        assert_eq!(
+            percent_encode("An encoded string!"),
+            "An%20encoded%20string%21"
+        );
+        assert_eq!(
+            percent_encode("Dogs, Cats & Mice"),
+            "Dogs%2C%20Cats%20%26%20Mice"
+        );
         assert_eq!(percent_encode("☃"), "%E2%98%83");
         assert_eq!(percent_encode("a2=r b"), "a2%3Dr%20b");
         assert_eq!(percent_encode("c@"), "c%40");
@@ -364,10 +339,15 @@ mod tests {
     }
 
     #[test]
-    fn escape_table_is_complete_and_upper_case() {
-        assert_eq!(ESCAPES.len(), 3 * 256);
-        for byte in 0..=255u8 {
-            assert_eq!(escape(byte), format!("%{byte:02X}"));
+    fn every_ascii_byte_is_kept_or_escaped_in_upper_case() {
+        for byte in 0..=127u8 {
+            let text = char::from(byte).to_string();
+            let expected = if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+                text.clone()
+            } else {
+                format!("%{byte:02X}")
+            };
+            assert_eq!(percent_encode(&text), expected);
         }
     }
 
@@ -437,13 +417,26 @@ mod tests {
     fn form_decode_handles_plus_missing_equals_and_empty_pairs() {
         assert_eq!(
             form_decode(b"a=1&&b=x+y&c&=v&d=&e==").unwrap(),
-            pairs(&[("a", "1"), ("b", "x y"), ("c", ""), ("", "v"), ("d", ""), ("e", "=")])
+            pairs(&[
+                ("a", "1"),
+                ("b", "x y"),
+                ("c", ""),
+                ("", "v"),
+                ("d", ""),
+                ("e", "=")
+            ])
         );
         assert_eq!(form_decode(b"").unwrap(), pairs(&[]));
         assert_eq!(form_decode(b"&&&").unwrap(), pairs(&[]));
-        assert_eq!(form_decode(b"a%2Bb=c%26d").unwrap(), pairs(&[("a+b", "c&d")]));
+        assert_eq!(
+            form_decode(b"a%2Bb=c%26d").unwrap(),
+            pairs(&[("a+b", "c&d")])
+        );
         // Raw UTF-8 is accepted as it is.
-        assert_eq!(form_decode("n=Zoë".as_bytes()).unwrap(), pairs(&[("n", "Zoë")]));
+        assert_eq!(
+            form_decode("n=Zoë".as_bytes()).unwrap(),
+            pairs(&[("n", "Zoë")])
+        );
     }
 
     #[test]

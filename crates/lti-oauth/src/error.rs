@@ -143,9 +143,7 @@ impl OAuthError {
             | OAuthError::MissingParameter { .. }
             | OAuthError::UnsupportedSignatureMethod { .. }
             | OAuthError::UnsupportedVersion { .. } => ErrorClass::BadRequest,
-            OAuthError::InvalidSignature | OAuthError::BodyHashMismatch => {
-                ErrorClass::Unauthorized
-            }
+            OAuthError::InvalidSignature | OAuthError::BodyHashMismatch => ErrorClass::Unauthorized,
         }
     }
 }
@@ -159,20 +157,30 @@ pub(crate) fn echo(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn classes_follow_rfc5849_section_3_2() {
         assert_eq!(
-            OAuthError::MissingParameter { name: "oauth_nonce" }.class(),
+            OAuthError::MissingParameter {
+                name: "oauth_nonce"
+            }
+            .class(),
             ErrorClass::BadRequest
         );
         assert_eq!(
-            OAuthError::UnsupportedSignatureMethod { method: "PLAINTEXT".into() }.class(),
+            OAuthError::UnsupportedSignatureMethod {
+                method: "PLAINTEXT".into()
+            }
+            .class(),
             ErrorClass::BadRequest
         );
-        assert_eq!(OAuthError::InvalidSignature.class(), ErrorClass::Unauthorized);
+        assert_eq!(
+            OAuthError::InvalidSignature.class(),
+            ErrorClass::Unauthorized
+        );
         assert_eq!(OAuthError::BodyHashMismatch.class().status_code(), 401);
         assert_eq!(ErrorClass::BadRequest.status_code(), 400);
     }

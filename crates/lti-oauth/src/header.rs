@@ -79,8 +79,12 @@ impl AuthorizationHeader {
     #[must_use]
     pub fn is_oauth_scheme(value: &str) -> bool {
         let value = value.trim_start_matches([' ', '\t']);
-        value.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("oauth"))
-            && value[5..].chars().next().is_none_or(|c| c == ' ' || c == '\t')
+        value
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("oauth"))
+            && value
+                .get(5..)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
     }
 
     /// Parses an `Authorization` header value of the `OAuth` scheme.
@@ -100,7 +104,10 @@ impl AuthorizationHeader {
             return Err(malformed("the scheme is not OAuth"));
         }
         let start = value.len() - value.trim_start_matches([' ', '\t']).len() + 5;
-        let mut cursor = Cursor { text: value, pos: start };
+        let mut cursor = Cursor {
+            text: value,
+            pos: start,
+        };
         let mut header = AuthorizationHeader::new();
         loop {
             cursor.skip(|b| matches!(b, b' ' | b'\t' | b','));
@@ -244,6 +251,7 @@ impl<'a> Cursor<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -291,7 +299,10 @@ mod tests {
         assert_eq!(parsed("OAuth"), pairs(&[]));
         assert_eq!(parsed("OAUTH\tx=\"\""), pairs(&[("x", "")]));
         assert_eq!(parsed(r#"OAuth q="a\"b""#), pairs(&[("q", "a\"b")]));
-        assert_eq!(parsed(r#"OAuth ="", a="1""#), pairs(&[("", ""), ("a", "1")]));
+        assert_eq!(
+            parsed(r#"OAuth ="", a="1""#),
+            pairs(&[("", ""), ("a", "1")])
+        );
     }
 
     #[test]
@@ -358,8 +369,14 @@ mod tests {
             .with_param("name with space", "välue, \"q\" = +")
             .with_param("", "")
             .with_param("empty", "");
-        assert_eq!(AuthorizationHeader::parse(&header.to_string()).unwrap(), header);
+        assert_eq!(
+            AuthorizationHeader::parse(&header.to_string()).unwrap(),
+            header
+        );
         let no_realm = AuthorizationHeader::new().with_param("a", "b");
-        assert_eq!(AuthorizationHeader::parse(&no_realm.to_string()).unwrap(), no_realm);
+        assert_eq!(
+            AuthorizationHeader::parse(&no_realm.to_string()).unwrap(),
+            no_realm
+        );
     }
 }

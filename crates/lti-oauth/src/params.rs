@@ -88,7 +88,7 @@ impl Parameter {
     /// `oauth_`).
     #[must_use]
     pub fn is_protocol(&self) -> bool {
-        is_protocol_name(self.name())
+        self.name().starts_with("oauth_")
     }
 }
 
@@ -100,10 +100,6 @@ impl fmt::Debug for Parameter {
             .field("source", &self.source)
             .finish()
     }
-}
-
-pub(crate) fn is_protocol_name(name: &str) -> bool {
-    name.starts_with("oauth_")
 }
 
 /// Collects the parameters of a request from its URL query, its
@@ -225,6 +221,7 @@ pub fn strip_canvas_query_duplicates(params: &[Parameter]) -> Vec<Parameter> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -301,9 +298,12 @@ mod tests {
 
     #[test]
     fn duplicate_protocol_parameter_within_one_source_is_an_error() {
-        let err =
-            collect_parameters("http://h/", Some(b"oauth_signature=a&oauth_signature=b"), None)
-                .unwrap_err();
+        let err = collect_parameters(
+            "http://h/",
+            Some(b"oauth_signature=a&oauth_signature=b"),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             OAuthError::DuplicateProtocolParameter {
@@ -316,7 +316,9 @@ mod tests {
             Some(r#"OAuth oauth_nonce="a", oauth_nonce="b""#),
         )
         .unwrap_err();
-        assert!(matches!(err, OAuthError::DuplicateProtocolParameter { name } if name == "oauth_nonce"));
+        assert!(
+            matches!(err, OAuthError::DuplicateProtocolParameter { name } if name == "oauth_nonce")
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::fmt;
 use crate::base_string::{base_string_for, base_string_uri};
 use crate::body_hash::verify_body_hash;
 use crate::error::{OAuthError, echo};
-use crate::params::{Parameter, check_protocol_duplicates, collect_parameters, strip_canvas_query_duplicates};
+use crate::params::{
+    Parameter, check_protocol_duplicates, collect_parameters, strip_canvas_query_duplicates,
+};
 use crate::signature::{SignatureMethod, verify_signature};
 
 /// Where the protocol parameters sit in the parameter list.
@@ -148,11 +150,9 @@ impl SignedRequest {
     /// `oauth_body_hash`, [`OAuthError::BodyHashMismatch`] (401) when it
     /// does not match.
     pub fn verify_body_hash(&self, body: &[u8]) -> Result<(), OAuthError> {
-        let claimed = self
-            .body_hash()
-            .ok_or(OAuthError::MissingParameter {
-                name: "oauth_body_hash",
-            })?;
+        let claimed = self.body_hash().ok_or(OAuthError::MissingParameter {
+            name: "oauth_body_hash",
+        })?;
         verify_body_hash(body, claimed)
     }
 

@@ -133,6 +133,7 @@ pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -140,7 +141,14 @@ mod tests {
     fn method_names_parse_exactly() {
         assert_eq!("HMAC-SHA1".parse(), Ok(SignatureMethod::HmacSha1));
         assert_eq!("HMAC-SHA256".parse(), Ok(SignatureMethod::HmacSha256));
-        for refused in ["PLAINTEXT", "RSA-SHA1", "RSA-SHA256", "HMAC-SHA512", "hmac-sha1", ""] {
+        for refused in [
+            "PLAINTEXT",
+            "RSA-SHA1",
+            "RSA-SHA256",
+            "HMAC-SHA512",
+            "hmac-sha1",
+            "",
+        ] {
             let err = refused.parse::<SignatureMethod>().unwrap_err();
             assert_eq!(
                 err,
@@ -156,7 +164,10 @@ mod tests {
     #[test]
     fn key_encodes_both_secrets() {
         assert_eq!(signing_key("secret", ""), "secret&");
-        assert_eq!(signing_key("s&e=c r%t+/", "t k"), "s%26e%3Dc%20r%25t%2B%2F&t%20k");
+        assert_eq!(
+            signing_key("s&e=c r%t+/", "t k"),
+            "s%26e%3Dc%20r%25t%2B%2F&t%20k"
+        );
     }
 
     #[test]
@@ -169,9 +180,23 @@ mod tests {
                     key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_m\
                     ethod%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk\
                     9d7dh3k39sjv7";
-        let signature = sign(SignatureMethod::HmacSha1, base, "j49sk3j29djd", "dh893hdasih9");
+        let signature = sign(
+            SignatureMethod::HmacSha1,
+            base,
+            "j49sk3j29djd",
+            "dh893hdasih9",
+        );
         assert_eq!(signature, "r6/TJjbCOr97/+UU0NsvSne7s5g=");
-        assert!(verify_signature(SignatureMethod::HmacSha1, base, "j49sk3j29djd", "dh893hdasih9", &signature).is_ok());
+        assert!(
+            verify_signature(
+                SignatureMethod::HmacSha1,
+                base,
+                "j49sk3j29djd",
+                "dh893hdasih9",
+                &signature
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -189,6 +214,9 @@ mod tests {
         assert!(verify(SignatureMethod::HmacSha256, "POST&x", "secret", &good).is_err());
         assert!(verify(SignatureMethod::HmacSha256, base, "secret", &good[1..]).is_err());
         assert!(verify(SignatureMethod::HmacSha256, base, "secret", "").is_err());
-        assert_eq!(OAuthError::InvalidSignature.class(), crate::ErrorClass::Unauthorized);
+        assert_eq!(
+            OAuthError::InvalidSignature.class(),
+            crate::ErrorClass::Unauthorized
+        );
     }
 }

@@ -199,12 +199,12 @@ impl RequestSigner {
     ) -> Result<String, OAuthError> {
         let base_uri = base_string_uri(url)?;
         let query = match url_query(url) {
-            Some(query) => form_decode(query.as_bytes()).map_err(|error| {
-                OAuthError::MalformedParameters {
+            Some(query) => {
+                form_decode(query.as_bytes()).map_err(|error| OAuthError::MalformedParameters {
                     origin: ParamSource::Query,
                     error,
-                }
-            })?,
+                })?
+            }
             None => Vec::new(),
         };
         let all: Vec<Parameter> = query
@@ -221,7 +221,12 @@ impl RequestSigner {
             .collect();
         check_protocol_duplicates(&all)?;
         let base_string = base_string_for(method, &base_uri, &all);
-        Ok(sign(self.signature_method, &base_string, &self.consumer_secret, ""))
+        Ok(sign(
+            self.signature_method,
+            &base_string,
+            &self.consumer_secret,
+            "",
+        ))
     }
 }
 

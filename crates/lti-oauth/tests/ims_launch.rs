@@ -75,7 +75,12 @@ fn the_sample_launch_verifies_with_the_known_signature() {
     let request = launch(URL, PARAMS).unwrap();
     request.verify("secret").unwrap();
     assert_eq!(
-        lti_oauth::sign(request.signature_method(), request.base_string(), "secret", ""),
+        lti_oauth::sign(
+            request.signature_method(),
+            request.base_string(),
+            "secret",
+            ""
+        ),
         SIGNATURE
     );
     assert_eq!(request.consumer_key(), "12345");
@@ -105,10 +110,9 @@ fn changing_any_single_parameter_fails() {
                 result,
                 Err(OAuthError::UnsupportedSignatureMethod { .. })
             )),
-            "oauth_version" => assert!(matches!(
-                result,
-                Err(OAuthError::UnsupportedVersion { .. })
-            )),
+            "oauth_version" => {
+                assert!(matches!(result, Err(OAuthError::UnsupportedVersion { .. })))
+            }
             _ => assert_eq!(result, Err(OAuthError::InvalidSignature), "{name}"),
         }
     }
@@ -119,34 +123,48 @@ fn changing_a_value_by_one_character_or_case_fails() {
     let mut params = PARAMS.to_vec();
     let position = params.iter().position(|(n, _)| *n == "roles").unwrap();
     params[position] = ("roles", "instructor");
-    assert_eq!(verify(URL, &params, "secret"), Err(OAuthError::InvalidSignature));
+    assert_eq!(
+        verify(URL, &params, "secret"),
+        Err(OAuthError::InvalidSignature)
+    );
 }
 
 #[test]
 fn adding_a_parameter_fails() {
     let mut params = PARAMS.to_vec();
     params.push(("custom_value", "X"));
-    assert_eq!(verify(URL, &params, "secret"), Err(OAuthError::InvalidSignature));
+    assert_eq!(
+        verify(URL, &params, "secret"),
+        Err(OAuthError::InvalidSignature)
+    );
     // Even an empty one: it adds `custom_value=` to the base string.
     let mut params = PARAMS.to_vec();
     params.insert(3, ("custom_value", ""));
-    assert_eq!(verify(URL, &params, "secret"), Err(OAuthError::InvalidSignature));
+    assert_eq!(
+        verify(URL, &params, "secret"),
+        Err(OAuthError::InvalidSignature)
+    );
     // And a repeated ordinary parameter.
     let mut params = PARAMS.to_vec();
     params.push(("roles", "Instructor"));
-    assert_eq!(verify(URL, &params, "secret"), Err(OAuthError::InvalidSignature));
+    assert_eq!(
+        verify(URL, &params, "secret"),
+        Err(OAuthError::InvalidSignature)
+    );
 }
 
 #[test]
 fn removing_any_single_parameter_fails() {
-    for index in 0..PARAMS.len() {
-        let (name, _) = PARAMS[index];
+    for (index, &(name, _)) in PARAMS.iter().enumerate() {
         let mut params = PARAMS.to_vec();
         params.remove(index);
         let result = verify(URL, &params, "secret");
         match name {
-            "oauth_consumer_key" | "oauth_signature" | "oauth_signature_method"
-            | "oauth_nonce" | "oauth_timestamp" => {
+            "oauth_consumer_key"
+            | "oauth_signature"
+            | "oauth_signature_method"
+            | "oauth_nonce"
+            | "oauth_timestamp" => {
                 assert_eq!(result, Err(OAuthError::MissingParameter { name }));
                 assert_eq!(result.unwrap_err().class(), ErrorClass::BadRequest);
             }
@@ -174,7 +192,11 @@ fn another_url_fails() {
         "http://www.example.com/Launch",
         "http://www.example.com/launch?x=1",
     ] {
-        assert_eq!(verify(url, PARAMS, "secret"), Err(OAuthError::InvalidSignature), "{url}");
+        assert_eq!(
+            verify(url, PARAMS, "secret"),
+            Err(OAuthError::InvalidSignature),
+            "{url}"
+        );
     }
     // Equivalent spellings of the signed URL still verify (RFC 5849 §3.4.1.2).
     for url in [

@@ -23,7 +23,10 @@ fn params() -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn method() -> impl Strategy<Value = SignatureMethod> {
-    prop_oneof![Just(SignatureMethod::HmacSha1), Just(SignatureMethod::HmacSha256)]
+    prop_oneof![
+        Just(SignatureMethod::HmacSha1),
+        Just(SignatureMethod::HmacSha256)
+    ]
 }
 
 /// Text made of the characters parsers care about, to reach their corners.

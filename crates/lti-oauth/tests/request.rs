@@ -73,7 +73,12 @@ fn a_signed_launch_round_trips() {
     assert_eq!(request.base_uri(), URL);
     assert_eq!(request.token(), None);
     assert_eq!(request.body_hash(), None);
-    assert!(request.parameters().iter().all(|p| p.source() == ParamSource::Body));
+    assert!(
+        request
+            .parameters()
+            .iter()
+            .all(|p| p.source() == ParamSource::Body)
+    );
 }
 
 #[test]
@@ -105,7 +110,14 @@ fn the_method_is_signed_and_upper_cased() {
 
 #[test]
 fn plaintext_rsa_and_unknown_methods_are_refused() {
-    for method in ["PLAINTEXT", "RSA-SHA1", "RSA-SHA256", "HMAC-SHA512", "hmac-sha1", "x"] {
+    for method in [
+        "PLAINTEXT",
+        "RSA-SHA1",
+        "RSA-SHA256",
+        "HMAC-SHA512",
+        "hmac-sha1",
+        "x",
+    ] {
         let mut params = signed_body(&signer(), URL);
         replace(&mut params, "oauth_signature_method", method);
         let err = parse(URL, &params).unwrap_err();
@@ -157,7 +169,10 @@ fn missing_or_empty_required_parameters_are_named() {
 
         let mut params = signed_body(&signer(), URL);
         params.retain(|(n, _)| n != name);
-        assert_eq!(parse(URL, &params).unwrap_err(), OAuthError::MissingParameter { name });
+        assert_eq!(
+            parse(URL, &params).unwrap_err(),
+            OAuthError::MissingParameter { name }
+        );
     }
     assert_eq!(
         SignedRequest::from_parts("POST", URL, None, None).unwrap_err(),
@@ -194,8 +209,8 @@ fn duplicated_protocol_parameters_are_rejected() {
     // In the header and in the body.
     let header = r#"OAuth oauth_timestamp="1700000000""#;
     let body = form_encode(&params);
-    let err = SignedRequest::from_parts("POST", URL, Some(body.as_bytes()), Some(header))
-        .unwrap_err();
+    let err =
+        SignedRequest::from_parts("POST", URL, Some(body.as_bytes()), Some(header)).unwrap_err();
     assert_eq!(
         err,
         OAuthError::DuplicateProtocolParameter {
@@ -267,7 +282,12 @@ fn canvas_query_copies_verify_only_through_the_helper() {
     let retry = request.without_canvas_query_duplicates().unwrap();
     retry.verify("secret").unwrap();
     assert_eq!(retry.parameters().len(), request.parameters().len() - 1);
-    assert!(retry.parameters().iter().all(|p| p.source() == ParamSource::Body));
+    assert!(
+        retry
+            .parameters()
+            .iter()
+            .all(|p| p.source() == ParamSource::Body)
+    );
     assert_eq!(retry.consumer_key(), "12345");
 
     // A query value that differs from the body's is kept, so the retry
@@ -302,7 +322,10 @@ fn header_signed_requests_round_trip_with_body_hash_and_query() {
     assert!(request.base_string().contains("x%3D1%26y%3Da%2520b"));
     assert!(!request.base_string().contains("realm"));
     let sources: Vec<_> = request.parameters().iter().map(|p| p.source()).collect();
-    assert_eq!(sources[..3], [ParamSource::Query, ParamSource::Query, ParamSource::Header]);
+    assert_eq!(
+        sources[..3],
+        [ParamSource::Query, ParamSource::Query, ParamSource::Header]
+    );
 
     // Without a body hash, verifying one is a missing parameter.
     let header = RequestSigner::new("k", "s")
@@ -322,9 +345,13 @@ fn header_signed_requests_round_trip_with_body_hash_and_query() {
 fn other_authorization_schemes_are_ignored() {
     let params = signed_body(&signer(), URL);
     let body = form_encode(&params);
-    let request =
-        SignedRequest::from_parts("POST", URL, Some(body.as_bytes()), Some("Basic dXNlcjpwYXNz"))
-            .unwrap();
+    let request = SignedRequest::from_parts(
+        "POST",
+        URL,
+        Some(body.as_bytes()),
+        Some("Basic dXNlcjpwYXNz"),
+    )
+    .unwrap();
     request.verify("secret").unwrap();
 }
 
@@ -346,12 +373,19 @@ fn unusable_urls_are_bad_requests() {
         ("/launch", UrlError::MissingScheme),
         ("https:///launch", UrlError::MissingHost),
         ("https://u:p@tool.example.com/launch", UrlError::UserInfo),
-        ("https://tool.example.com:99999/launch", UrlError::InvalidPort),
+        (
+            "https://tool.example.com:99999/launch",
+            UrlError::InvalidPort,
+        ),
     ] {
         let err = parse(url, &params).unwrap_err();
         assert_eq!(err, OAuthError::InvalidUrl(expected), "{url}");
         assert_eq!(err.class(), ErrorClass::BadRequest);
-        assert!(signer().sign_params("POST", url, launch_params(), NONCE, 1).is_err());
+        assert!(
+            signer()
+                .sign_params("POST", url, launch_params(), NONCE, 1)
+                .is_err()
+        );
     }
 }
 
@@ -404,14 +438,23 @@ fn timestamp_secs_accepts_only_digits() {
     ] {
         let mut params = signed_body(&signer(), URL);
         replace(&mut params, "oauth_timestamp", timestamp);
-        assert_eq!(parse(URL, &params).unwrap().timestamp_secs(), expected, "{timestamp}");
+        assert_eq!(
+            parse(URL, &params).unwrap().timestamp_secs(),
+            expected,
+            "{timestamp}"
+        );
     }
 }
 
 /// Builds a signed body with `count` parameters (plus the protocol ones).
 fn many_params_body(count: usize) -> String {
     let params: Vec<(String, String)> = (0..count)
-        .map(|i| (format!("custom_p{}", (i * 7919) % count), format!("v{i} é&=+")))
+        .map(|i| {
+            (
+                format!("custom_p{}", (i * 7919) % count),
+                format!("v{i} é&=+"),
+            )
+        })
         .collect();
     let signed = signer()
         .sign_params("POST", URL, params, NONCE, TIMESTAMP)
@@ -435,9 +478,7 @@ fn one_hundred_thousand_parameters_verify_quickly() {
 #[test]
 fn one_hundred_thousand_hostile_parameters_fail_fast() {
     // Distinct `oauth_*` names (the duplicate check must not be quadratic).
-    let body: String = (0..100_000)
-        .map(|i| format!("oauth_x{i}=1&"))
-        .collect();
+    let body: String = (0..100_000).map(|i| format!("oauth_x{i}=1&")).collect();
     let started = Instant::now();
     let err = SignedRequest::from_parts("POST", URL, Some(body.as_bytes()), None).unwrap_err();
     assert_eq!(

@@ -109,7 +109,12 @@ fn valid_launch_vectors_verify_with_the_expected_base_string_and_signature() {
             v.signature_method.parse::<SignatureMethod>().unwrap(),
             "{name}"
         );
-        let signature = sign(request.signature_method(), expected_base, &v.consumer_secret, "");
+        let signature = sign(
+            request.signature_method(),
+            expected_base,
+            &v.consumer_secret,
+            "",
+        );
         assert_eq!(
             Some(signature.as_str()),
             v.expected_signature.as_deref(),
@@ -149,7 +154,9 @@ fn invalid_launch_vectors_are_rejected_for_their_stated_reason() {
                 let original = v.expected_base_string.as_deref().unwrap();
                 assert_ne!(request.base_string(), original, "{name}");
                 assert_eq!(
-                    Some(sign(SignatureMethod::HmacSha1, original, &v.consumer_secret, "").as_str()),
+                    Some(
+                        sign(SignatureMethod::HmacSha1, original, &v.consumer_secret, "").as_str()
+                    ),
                     v.expected_signature.as_deref(),
                     "{name}"
                 );
@@ -205,9 +212,18 @@ fn body_hash_vectors_reproduce_hash_base_string_and_signature() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(request.base_string(), v.expected_base_string, "{name}");
         assert_eq!(request.consumer_key(), v.consumer_key, "{name}");
-        assert_eq!(request.body_hash(), Some(v.expected_body_hash.as_str()), "{name}");
         assert_eq!(
-            sign(request.signature_method(), &v.expected_base_string, &v.consumer_secret, ""),
+            request.body_hash(),
+            Some(v.expected_body_hash.as_str()),
+            "{name}"
+        );
+        assert_eq!(
+            sign(
+                request.signature_method(),
+                &v.expected_base_string,
+                &v.consumer_secret,
+                ""
+            ),
             v.expected_signature,
             "{name}"
         );

@@ -69,6 +69,9 @@ pub struct LtiArgs {
     /// launch doctor on: for trying a tool out. Nothing is kept.
     #[arg(short = 'm', long)]
     pub memory: bool,
+    /// Mount the built-in test consumer at <root>dev/ (implied by -m).
+    #[arg(long)]
+    pub dev: bool,
     /// A JSON settings file (every key is optional; see config/settings.json).
     #[arg(long, value_name = "FILE", global = true)]
     pub settings: Option<PathBuf>,
@@ -154,7 +157,11 @@ impl LtiArgs {
                 settings.database.url = url;
             }
         }
+        if self.dev {
+            settings.server.dev = true;
+        }
         if self.memory {
+            settings.server.dev = true;
             settings.database.url = "sqlite::memory:".into();
             if settings.launch.debug_launch.is_none() {
                 settings.launch.debug_launch = Some(true);

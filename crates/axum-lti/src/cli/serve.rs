@@ -48,6 +48,13 @@ pub(crate) async fn serve(tool: ToolProvider, routes: Router, memory: bool) -> a
     };
     println!("axum-lti tool listening on http://{local}");
     println!("Launch URL: {launch_url}");
+    if settings.server.dev {
+        let dev_url = launch_url.trim_end_matches("launch").to_owned() + "dev/";
+        println!("Test consumer: {dev_url}");
+        if !root.is_loopback() {
+            tracing::warn!("the test consumer is mounted on a public address: use it for development only");
+        }
+    }
     if memory {
         println!(
             "In-memory mode: nothing is kept after the tool stops. Consumer key {:?}, secret {:?} if created with --create-silo.",
