@@ -13,10 +13,10 @@
 //! [`ToolProviderApp::with_test_consumer`]: crate::ToolProviderApp::with_test_consumer
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Form, RawQuery};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use lti_oauth::{RequestSigner, SignedRequest, form_encode};
 use serde::Deserialize;
 
@@ -112,13 +112,24 @@ impl LaunchForm {
     /// The launch parameters the form describes (empty fields left out).
     fn parameters(&self, return_url: String) -> Vec<(String, String)> {
         let mut params = vec![
-            ("lti_message_type".to_owned(), "basic-lti-launch-request".to_owned()),
+            (
+                "lti_message_type".to_owned(),
+                "basic-lti-launch-request".to_owned(),
+            ),
             ("lti_version".to_owned(), "LTI-1p0".to_owned()),
-            ("tool_consumer_info_product_family_code".to_owned(), "axum-lti-dev".to_owned()),
+            (
+                "tool_consumer_info_product_family_code".to_owned(),
+                "axum-lti-dev".to_owned(),
+            ),
             ("launch_presentation_return_url".to_owned(), return_url),
             (
                 "launch_presentation_document_target".to_owned(),
-                if self.target == "window" { "window" } else { "iframe" }.to_owned(),
+                if self.target == "window" {
+                    "window"
+                } else {
+                    "iframe"
+                }
+                .to_owned(),
             ),
         ];
         let fields = [
@@ -170,7 +181,9 @@ async fn signed_launch_page(state: &LtiState, form: &LaunchForm) -> Result<Strin
         .store()
         .find_consumer_by_key(&form.consumer)
         .await?
-        .ok_or_else(|| LtiRejection::BadRequest(format!("No consumer has the key {:?}.", form.consumer)))?;
+        .ok_or_else(|| {
+            LtiRejection::BadRequest(format!("No consumer has the key {:?}.", form.consumer))
+        })?;
     let secret = state
         .cipher()
         .decrypt_str(consumer.secret.as_cipher_text())
@@ -195,7 +208,12 @@ async fn signed_launch_page(state: &LtiState, form: &LaunchForm) -> Result<Strin
         page: LaunchPage {
             back: state.root().join("dev/"),
             launch_url,
-            target: if form.target == "window" { "_blank" } else { "tool" }.to_owned(),
+            target: if form.target == "window" {
+                "_blank"
+            } else {
+                "tool"
+            }
+            .to_owned(),
             params,
             base_string,
         },

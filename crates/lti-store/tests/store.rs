@@ -774,19 +774,30 @@ lti_store::store_tests! {
     /// transaction: later launches commit and are found.
     async fn cancelled_launches_leave_the_pool_healthy(store) {
         let c = new_consumer(&store, "c").await?.id;
+        // How long a launch takes here and now, so the interruptions below
+        // spread over all of it.
+        let mut timings = Vec::new();
+        for i in 0..7 {
+            let started = Instant::now();
+            store.record_launch(launch_as(c, &format!("warm-{i}"), "r-0", "u-0")).await?;
+            timings.push(started.elapsed());
+        }
+        timings.sort();
+        let window = u64::try_from(timings[3].as_micros() * 2).unwrap_or(u64::MAX).max(1);
         for i in 0..200u64 {
             let record = LaunchRecord {
                 context: Some(context(&format!("ctx-{}", i % 5))),
                 ..launch_as(c, &format!("cancel-{i}"), &format!("r-{}", i % 10), &format!("u-{}", i % 7))
             };
-            // Dropped at a random moment within 2 ms of its start: polled,
-            // with yields in between, until a deadline with microsecond
-            // resolution (tokio's timers have millisecond resolution), so
-            // it lands inside acquire, BEGIN, the upserts, the insert or
-            // COMMIT.
-            let mut random = [0u8; 2];
+            // Dropped at a random moment within twice a launch's time:
+            // polled, with yields in between, until a deadline with
+            // microsecond resolution (tokio's timers have millisecond
+            // resolution), so it lands inside acquire, BEGIN, the upserts,
+            // the insert or COMMIT.
+            let mut random = [0u8; 8];
             getrandom::fill(&mut random)?;
-            let deadline = Instant::now() + Duration::from_micros(u64::from(u16::from_le_bytes(random) % 2000));
+            let delay = Duration::from_micros(u64::from_le_bytes(random) % window);
+            let deadline = Instant::now() + delay;
             let mut launch = std::pin::pin!(store.record_launch(record));
             while Instant::now() < deadline {
                 if futures::poll!(launch.as_mut()).is_ready() {
@@ -794,17 +805,20 @@ lti_store::store_tests! {
                 }
                 tokio::task::yield_now().await;
             }
+            // A single-statement write right after, which a connection left
+            // inside a transaction would swallow uncommitted.
+            assert!(store.record_nonce(c, &format!("n-{i}"), T0).await?);
         }
         if let Some(pool) = store.postgres_pool() {
+            // Asked on a connection of its own: a stuck pooled connection
+            // could otherwise answer for itself.
+            let mut monitor = sqlx::postgres::PgConnection::connect_with(&pool.connect_options()).await?;
             // No connection of this store is left inside a transaction once
             // the interrupted launches have finished in the background.
             const STUCK: &str = "\
                 SELECT COUNT(*) FROM pg_stat_activity \
                 WHERE application_name = current_setting('application_name') \
                   AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()";
-            // Asked on a connection of its own: a stuck pooled connection
-            // could otherwise answer for itself.
-            let mut monitor = sqlx::postgres::PgConnection::connect_with(&pool.connect_options()).await?;
             let mut stuck = -1i64;
             for _ in 0..50 {
                 stuck = sqlx::query_scalar(STUCK).fetch_one(&mut monitor).await?;
@@ -814,7 +828,13 @@ lti_store::store_tests! {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             assert_eq!(stuck, 0, "connections left idle in transaction");
+            // Every nonce recorded in between is committed.
+            let nonces: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM nonces")
+                .fetch_one(&mut monitor)
+                .await?;
+            assert_eq!(nonces, 200, "writes lost in an open transaction");
         }
+        assert_eq!(count_rows(&store, Table::Nonces).await?, 200);
         // Every later launch commits and is found, on every connection of
         // the pool (they run concurrently so that all connections serve).
         let later = (0..40).map(|i| {

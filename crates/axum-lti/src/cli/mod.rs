@@ -175,13 +175,19 @@ impl LtiArgs {
     where
         F: FnOnce(&ToolProvider) -> Router,
     {
-        let settings = self.settings()?;
+        let mut settings = self.settings()?;
         serve::init_logging(self.verbose, &settings.server.log);
         if self.sqlout {
             let backend = lti_store::Backend::from_url(&settings.database.url)?;
             print!("{}", lti_store::schema_sql(backend));
             return Ok(());
         }
+        // Bind before building, so that with port 0 the default canonical
+        // root names the port actually chosen.
+        let listener = match self.command {
+            Some(_) => None,
+            None => Some(serve::bind(&mut settings).await?),
+        };
         let mut app = ToolProviderApp::new(settings.clone());
         if self.memory && configured_secret(&settings)?.is_none() {
             app = app.with_app_secret(random_secret()?);
@@ -194,7 +200,8 @@ impl LtiArgs {
             Some(command) => admin::run(&tool, command).await,
             None => {
                 let tool_routes = routes(&tool);
-                serve::serve(tool, tool_routes, self.memory).await
+                let listener = listener.ok_or_else(|| anyhow::anyhow!("no listener"))?;
+                serve::serve(tool, tool_routes, listener, self.memory).await
             }
         }
     }

@@ -4,10 +4,12 @@
 use std::time::Duration;
 
 use axum::Router;
+use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
 use crate::app::ToolProvider;
+use crate::settings::Settings;
 
 /// Sets up logging once: `-v` counts win over the `server.log` filter.
 pub(crate) fn init_logging(verbose: u8, filter: &str) {
@@ -25,14 +27,26 @@ pub(crate) fn init_logging(verbose: u8, filter: &str) {
         .try_init();
 }
 
-/// Binds, announces the launch URL and serves until SIGINT or SIGTERM,
-/// giving in-flight requests `server.shutdown_grace_secs` to finish.
-pub(crate) async fn serve(tool: ToolProvider, routes: Router, memory: bool) -> anyhow::Result<()> {
-    let settings = tool.state().settings().clone();
+/// Binds the listener; with port 0 the chosen port is written back into
+/// the settings.
+pub(crate) async fn bind(settings: &mut Settings) -> anyhow::Result<TcpListener> {
     let address = format!("{}:{}", settings.server.bind, settings.server.port);
-    let listener = tokio::net::TcpListener::bind(&address)
+    let listener = TcpListener::bind(&address)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+    settings.server.port = listener.local_addr()?.port();
+    Ok(listener)
+}
+
+/// Announces the launch URL and serves until SIGINT or SIGTERM, giving
+/// in-flight requests `server.shutdown_grace_secs` to finish.
+pub(crate) async fn serve(
+    tool: ToolProvider,
+    routes: Router,
+    listener: TcpListener,
+    memory: bool,
+) -> anyhow::Result<()> {
+    let settings = tool.state().settings().clone();
     let local = listener.local_addr()?;
     let app = tool
         .router(routes)
@@ -41,18 +55,16 @@ pub(crate) async fn serve(tool: ToolProvider, routes: Router, memory: bool) -> a
         }));
 
     let root = tool.state().root().clone();
-    let launch_url = if settings.server.port == 0 && settings.server.canonical_root.is_none() {
-        crate::AppRoot::localhost(local.port()).join("launch")
-    } else {
-        root.join("launch")
-    };
+    let launch_url = root.join("launch");
     println!("axum-lti tool listening on http://{local}");
     println!("Launch URL: {launch_url}");
     if settings.server.dev {
         let dev_url = launch_url.trim_end_matches("launch").to_owned() + "dev/";
         println!("Test consumer: {dev_url}");
         if !root.is_loopback() {
-            tracing::warn!("the test consumer is mounted on a public address: use it for development only");
+            tracing::warn!(
+                "the test consumer is mounted on a public address: use it for development only"
+            );
         }
     }
     if memory {

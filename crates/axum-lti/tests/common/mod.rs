@@ -10,7 +10,7 @@ use lti_testkit::{LaunchBuilder, TestClient, TestResponse, TestTool};
 
 /// A tool route under the resource that reports what the `Visit` holds,
 /// one `name=value` per line.
-pub async fn info(visit: Visit, session: Session, token: CsrfToken) -> String {
+pub(crate) async fn info(visit: Visit, session: Session, token: CsrfToken) -> String {
     let user = visit.user();
     format!(
         "resource={}\nlink_id={}\npermissions={}\nuser_id={}\ndisplay_name={}\nsession={}\n\
@@ -32,18 +32,18 @@ pub async fn info(visit: Visit, session: Session, token: CsrfToken) -> String {
 }
 
 /// The routes the suites add to the tool: `/resource/{id}/info`.
-pub fn info_routes() -> Router {
+pub(crate) fn info_routes() -> Router {
     Router::new().route("/resource/{id}/info", get(info))
 }
 
 /// A test tool with the info route and the default settings.
-pub async fn tool() -> TestTool {
+pub(crate) async fn tool() -> TestTool {
     TestTool::builder().with_routes(info_routes()).build().await
 }
 
 /// A value from an `info` page.
 #[track_caller]
-pub fn field(page: &TestResponse, name: &str) -> String {
+pub(crate) fn field(page: &TestResponse, name: &str) -> String {
     let text = page.text();
     text.lines()
         .find_map(|line| line.strip_prefix(&format!("{name}=")))
@@ -54,7 +54,7 @@ pub fn field(page: &TestResponse, name: &str) -> String {
 /// The session id inside a session cookie value or a cookie-test `s`
 /// (`<sid>-<flag>-<created>-<last seen>-<payload>[~<tag>]`).
 #[track_caller]
-pub fn session_id(value: &str) -> String {
+pub(crate) fn session_id(value: &str) -> String {
     let id = value.split('-').next().unwrap_or_default();
     assert_eq!(id.len(), 39, "not a session value: {value:?}");
     id.to_owned()
@@ -62,7 +62,7 @@ pub fn session_id(value: &str) -> String {
 
 /// The established flag of a session cookie value or `s`.
 #[track_caller]
-pub fn established_flag(value: &str) -> bool {
+pub(crate) fn established_flag(value: &str) -> bool {
     match value.split('-').nth(1) {
         Some("1") => true,
         Some("0") => false,
@@ -72,7 +72,7 @@ pub fn established_flag(value: &str) -> bool {
 
 /// Asserts a status, showing the body when it differs.
 #[track_caller]
-pub fn assert_status(response: &TestResponse, expected: StatusCode) {
+pub(crate) fn assert_status(response: &TestResponse, expected: StatusCode) {
     assert_eq!(
         response.status(),
         expected,
@@ -86,7 +86,7 @@ pub fn assert_status(response: &TestResponse, expected: StatusCode) {
 /// straight to the resource when the browser already passed it), then the
 /// cookie test (303 back), and returns the resource page URL, asserting
 /// each hop.
-pub async fn launch_through(client: &TestClient, launch: &LaunchBuilder) -> String {
+pub(crate) async fn launch_through(client: &TestClient, launch: &LaunchBuilder) -> String {
     let response = client.launch(launch).await;
     assert_status(&response, StatusCode::SEE_OTHER);
     let location = response.location().expect("launch redirects").to_owned();
@@ -104,7 +104,7 @@ pub async fn launch_through(client: &TestClient, launch: &LaunchBuilder) -> Stri
 }
 
 /// Launches and loads the resource page (must be 200); returns its URL.
-pub async fn launch_and_open(client: &TestClient, launch: &LaunchBuilder) -> String {
+pub(crate) async fn launch_and_open(client: &TestClient, launch: &LaunchBuilder) -> String {
     let url = launch_through(client, launch).await;
     let page = client.get(&url).await;
     assert_status(&page, StatusCode::OK);
@@ -112,11 +112,11 @@ pub async fn launch_and_open(client: &TestClient, launch: &LaunchBuilder) -> Str
 }
 
 /// The `info` page of a resource page URL.
-pub async fn info_page(client: &TestClient, resource_url: &str) -> TestResponse {
+pub(crate) async fn info_page(client: &TestClient, resource_url: &str) -> TestResponse {
     client.get(&format!("{resource_url}info")).await
 }
 
 /// Sends a request with a method and no body.
-pub async fn send(client: &TestClient, method: Method, target: &str) -> TestResponse {
+pub(crate) async fn send(client: &TestClient, method: Method, target: &str) -> TestResponse {
     client.request(method, target, &[], "").await
 }
