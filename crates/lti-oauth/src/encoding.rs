@@ -215,6 +215,14 @@ impl PairScan {
         // Every offset is at an ASCII delimiter or the end: char boundaries.
         let name = text.get(self.start..name_end).unwrap_or_default();
         let value = text.get(value_start..end).unwrap_or_default();
+        if !(self.name_escaped || self.value_escaped) {
+            // Nothing to decode, and the text is UTF-8 already.
+            let mut joined = String::with_capacity(name.len() + value.len());
+            joined.push_str(name);
+            joined.push_str(value);
+            sink(joined, name.len());
+            return Ok(());
+        }
         let mut decoded = Vec::with_capacity(name.len() + value.len());
         decode_into(&mut decoded, name, self.start, true, self.name_escaped)?;
         let name_len = decoded.len();
