@@ -1,5 +1,13 @@
 //! Support for the end-to-end suites: starting a tool binary on a free
-//! loopback port and waiting until it serves.
+//! loopback port and waiting until it serves; a real nginx in front of it
+//! ([`nginx`], with TLS from [`tls`]); a real Chromium ([`browser`]).
+
+pub mod browser;
+pub mod nginx;
+pub mod tls;
+mod webdriver;
+
+pub use lti_store::testing::TempDir;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

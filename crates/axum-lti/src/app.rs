@@ -14,8 +14,10 @@ use lti_core::{
 };
 use lti_store::StoreOptions;
 
+use crate::embed::EmbedHeaders;
 use crate::error::LtiRejection;
 use crate::pages::{DefaultPages, Pages, ResourcePage};
+use crate::proxy::TrustedProxies;
 use crate::root::{AppRoot, RootError};
 use crate::session::SessionLayer;
 use crate::settings::{Settings, SettingsError};
@@ -184,6 +186,8 @@ impl ToolProviderApp {
     /// shared state.
     pub async fn build(self) -> Result<ToolProvider, StartError> {
         self.settings.validate()?;
+        // A configured canonical root wins over forwarding headers.
+        let root_configured = self.root.is_some() || self.settings.server.canonical_root.is_some();
         let root = match self.root {
             Some(root) => root,
             None => resolve_root(&self.settings)?,
@@ -204,6 +208,22 @@ impl ToolProviderApp {
             .debug_launch
             .or(self.settings.launch.debug_launch)
             .unwrap_or(false);
+        let trusted_proxies = match TrustedProxies::parse(&self.settings.server.trusted_proxies) {
+            Ok(list) if root_configured && !list.is_empty() => {
+                tracing::warn!(
+                    "server.trusted_proxies is ignored: canonical_root is set and always wins"
+                );
+                None
+            }
+            Ok(list) => Some(list),
+            Err(reason) => {
+                return Err(SettingsError::Invalid {
+                    key: "server.trusted_proxies",
+                    reason,
+                }
+                .into());
+            }
+        };
         let state = LtiState::new(StateParts {
             settings: self.settings,
             root,
@@ -213,17 +233,21 @@ impl ToolProviderApp {
             permissions: self.permissions,
             pages: self.pages,
             debug_launch,
+            trusted_proxies,
         });
         Ok(ToolProvider { state })
     }
 }
 
 /// The canonical root from the settings: `server.canonical_root`, or
-/// `http://localhost:<port>` on a loopback bind address.
+/// `http://localhost:<port>` on a loopback bind address or when
+/// `server.trusted_proxies` will name the root of proxied requests.
 pub(crate) fn resolve_root(settings: &Settings) -> Result<AppRoot, StartError> {
     match &settings.server.canonical_root {
         Some(url) => Ok(AppRoot::parse(url)?),
-        None if is_loopback_bind(&settings.server.bind) => {
+        None if is_loopback_bind(&settings.server.bind)
+            || !settings.server.trusted_proxies.is_empty() =>
+        {
             Ok(AppRoot::localhost(settings.server.port))
         }
         None => Err(StartError::RootRequired {
@@ -242,10 +266,10 @@ fn is_loopback_bind(bind: &str) -> bool {
 /// The application secret from the environment, `keys.secret_file` or
 /// `keys.secret`, in that order.
 pub(crate) fn configured_secret(settings: &Settings) -> Result<Option<String>, StartError> {
-    if let Ok(secret) = std::env::var(APP_SECRET_ENV) {
-        if !secret.is_empty() {
-            return Ok(Some(secret));
-        }
+    if let Ok(secret) = std::env::var(APP_SECRET_ENV)
+        && !secret.is_empty()
+    {
+        return Ok(Some(secret));
     }
     if let Some(path) = &settings.keys.secret_file {
         let text = std::fs::read_to_string(path)
@@ -290,6 +314,15 @@ impl ToolProvider {
     /// The author's routes win: a route for `/resource/{id}/` replaces the
     /// default resource page (which is served by the fallback). Do not give
     /// `tool_routes` a fallback of its own.
+    ///
+    /// When the canonical root has a path prefix (`https://x.edu/tools/mytool`)
+    /// the same routes are served under that prefix too, so the proxy may
+    /// strip the prefix (`proxy_pass http://tool/;`) or pass the whole path
+    /// (`proxy_pass http://tool;`). Either way handlers see the path within
+    /// the app, and the signed URL is the canonical root plus that path.
+    ///
+    /// Every response gets the embedding headers (`frame-ancestors`,
+    /// `nosniff`, `Referrer-Policy`; see `server.frame_ancestors`).
     pub fn router<S>(&self, tool_routes: Router<S>) -> Router<S>
     where
         S: Clone + Send + Sync + 'static,
@@ -301,10 +334,19 @@ impl ToolProvider {
         if self.state.settings().server.dev {
             router = router.merge(crate::dev::routes());
         }
-        router
+        let mut app = router
             .merge(tool_routes)
             .fallback(fallback)
-            .layer(SessionLayer::new(self.state.clone()))
+            .layer(SessionLayer::new(self.state.clone()));
+        let prefix = self.state.root().path().trim_end_matches('/');
+        if !prefix.is_empty() {
+            app = app.clone().nest(prefix, app);
+        }
+        let headers = EmbedHeaders::new(&self.state.settings().server);
+        app.layer(axum::middleware::map_response(move |response: Response| {
+            let headers = headers.clone();
+            async move { headers.apply(response) }
+        }))
     }
 }
 

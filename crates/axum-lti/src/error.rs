@@ -31,7 +31,7 @@ pub enum LtiRejection {
     /// Not an error: the request must first go elsewhere (the cookie test,
     /// or the consumer's return URL with an `lti_errormsg`).
     #[error("redirect")]
-    Redirect(Response),
+    Redirect(Box<Response>),
     /// A state-changing request without the right CSRF token.
     #[error("CSRF token missing or wrong")]
     Csrf,
@@ -168,7 +168,7 @@ impl LtiRejection {
 impl IntoResponse for LtiRejection {
     fn into_response(self) -> Response {
         if let Self::Redirect(response) = self {
-            return response;
+            return *response;
         }
         let page = self.page();
         let mut response = error_response(&DefaultPages, &page);

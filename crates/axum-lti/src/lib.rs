@@ -35,11 +35,13 @@
 mod app;
 mod body;
 mod cartridge;
-mod dev;
 pub mod cli;
+mod dev;
+mod embed;
 mod error;
 mod launch;
 mod pages;
+mod proxy;
 mod root;
 mod session;
 mod settings;

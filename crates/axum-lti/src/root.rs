@@ -113,6 +113,20 @@ impl AppRoot {
         &self.host
     }
 
+    /// The scheme: `http` or `https`.
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// `host[:port]`, the port only when it is not the scheme's default:
+    /// what a browser sends as `Host` for this root.
+    pub fn authority(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}:{port}", self.host),
+            None => self.host.clone(),
+        }
+    }
+
     /// True for an https root: cookies get `Secure`.
     pub fn is_https(&self) -> bool {
         self.scheme == "https"

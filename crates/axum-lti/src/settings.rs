@@ -88,6 +88,21 @@ pub struct ServerSettings {
     /// signs launches with stored secrets: for development only). `--dev`
     /// and `-m` turn it on.
     pub dev: bool,
+    /// Addresses and CIDR blocks (`10.0.0.5`, `10.0.0.0/8`, `::1`) of
+    /// reverse proxies whose `Forwarded` / `X-Forwarded-Proto`, `-Host`,
+    /// `-Port` and `-Prefix` headers give the public URL. Used only when
+    /// `canonical_root` is not set (a configured root always wins), and
+    /// only for requests whose TCP peer is in the list. The command line
+    /// serves with the peer address; a tool that serves the router itself
+    /// must use `into_make_service_with_connect_info::<SocketAddr>()`.
+    pub trusted_proxies: Vec<String>,
+    /// Origins allowed to frame the tool's pages, sent as
+    /// `Content-Security-Policy: frame-ancestors …` (e.g.
+    /// `https://canvas.example.edu`). The default `*` lets any LMS embed
+    /// the tool; an empty list sends no such header.
+    pub frame_ancestors: Vec<String>,
+    /// The `Referrer-Policy` header of every response (empty: none).
+    pub referrer_policy: String,
 }
 
 impl Default for ServerSettings {
@@ -100,6 +115,9 @@ impl Default for ServerSettings {
             log: "info".into(),
             shutdown_grace_secs: 10,
             dev: false,
+            trusted_proxies: Vec::new(),
+            frame_ancestors: vec!["*".into()],
+            referrer_policy: "strict-origin-when-cross-origin".into(),
         }
     }
 }
@@ -369,6 +387,13 @@ impl Settings {
                 reason: "must differ from session.cookie".into(),
             });
         }
+        crate::proxy::TrustedProxies::parse(&self.server.trusted_proxies).map_err(|reason| {
+            SettingsError::Invalid {
+                key: "server.trusted_proxies",
+                reason,
+            }
+        })?;
+        crate::embed::check_settings(&self.server)?;
         if self.launch.max_id_len == 0 {
             return Err(SettingsError::Invalid {
                 key: "launch.max_id_len",
@@ -445,6 +470,9 @@ mod tests {
         assert_eq!(s.server.port, d.server.port);
         assert_eq!(s.server.bind, d.server.bind);
         assert_eq!(s.server.body_limit, d.server.body_limit);
+        assert_eq!(s.server.trusted_proxies, d.server.trusted_proxies);
+        assert_eq!(s.server.frame_ancestors, d.server.frame_ancestors);
+        assert_eq!(s.server.referrer_policy, d.server.referrer_policy);
         assert_eq!(s.database.url, d.database.url);
         assert_eq!(s.session.cookie, d.session.cookie);
         assert_eq!(s.session.idle_timeout_secs, d.session.idle_timeout_secs);

@@ -7,6 +7,7 @@ use lti_core::{AppCipher, Clock, PermissionModel, Store};
 
 use crate::error::LtiRejection;
 use crate::pages::Pages;
+use crate::proxy::TrustedProxies;
 use crate::root::AppRoot;
 use crate::session::{CookiePolicy, SessionData};
 use crate::settings::Settings;
@@ -21,24 +22,43 @@ use crate::settings::Settings;
 #[derive(Clone)]
 pub struct LtiState {
     inner: Arc<Inner>,
+    /// The root and what follows from it; per request when a trusted proxy
+    /// names the public URL (see `proxy.rs`).
+    site: Arc<Site>,
+}
+
+/// The application root and the cookie attributes it implies.
+struct Site {
+    root: AppRoot,
+    cookies: CookiePolicy,
+}
+
+impl Site {
+    fn new(root: AppRoot, partitioned: bool) -> Self {
+        let cookies = CookiePolicy {
+            path: root.path().to_owned(),
+            cross_site: root.is_secure_context(),
+            partitioned,
+        };
+        Self { root, cookies }
+    }
 }
 
 struct Inner {
     settings: Settings,
-    root: AppRoot,
     store: Arc<dyn Store>,
     cipher: Arc<AppCipher>,
     clock: Arc<dyn Clock>,
     permissions: Arc<dyn PermissionModel>,
     pages: Arc<dyn Pages>,
     debug_launch: bool,
-    cookies: CookiePolicy,
+    trusted_proxies: Option<TrustedProxies>,
 }
 
 impl std::fmt::Debug for LtiState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LtiState")
-            .field("root", &self.inner.root.url())
+            .field("root", &self.site.root.url())
             .field("debug_launch", &self.inner.debug_launch)
             .finish_non_exhaustive()
     }
@@ -54,28 +74,40 @@ pub(crate) struct StateParts {
     pub(crate) permissions: Arc<dyn PermissionModel>,
     pub(crate) pages: Arc<dyn Pages>,
     pub(crate) debug_launch: bool,
+    /// `server.trusted_proxies`, only when no canonical root is configured
+    /// (a configured root wins over forwarding headers).
+    pub(crate) trusted_proxies: Option<TrustedProxies>,
 }
 
 impl LtiState {
     pub(crate) fn new(parts: StateParts) -> Self {
-        let cookies = CookiePolicy {
-            path: parts.root.path().to_owned(),
-            cross_site: parts.root.is_secure_context(),
-            partitioned: parts.settings.session.partitioned,
-        };
+        let site = Site::new(parts.root, parts.settings.session.partitioned);
         Self {
+            site: Arc::new(site),
             inner: Arc::new(Inner {
                 settings: parts.settings,
-                root: parts.root,
                 store: parts.store,
                 cipher: parts.cipher,
                 clock: parts.clock,
                 permissions: parts.permissions,
                 pages: parts.pages,
                 debug_launch: parts.debug_launch,
-                cookies,
+                trusted_proxies: parts.trusted_proxies.filter(|p| !p.is_empty()),
             }),
         }
+    }
+
+    /// The same state with another root (a request from a trusted proxy).
+    pub(crate) fn with_root(&self, root: AppRoot) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            site: Arc::new(Site::new(root, self.inner.settings.session.partitioned)),
+        }
+    }
+
+    /// The proxies whose forwarding headers set the root, if any.
+    pub(crate) fn trusted_proxies(&self) -> Option<&TrustedProxies> {
+        self.inner.trusted_proxies.as_ref()
     }
 
     /// The state the session layer put into a request's extensions.
@@ -91,9 +123,10 @@ impl LtiState {
         &self.inner.settings
     }
 
-    /// The application root (the canonical public URL).
+    /// The application root (the canonical public URL; for a request from
+    /// a trusted proxy, the URL its forwarding headers name).
     pub fn root(&self) -> &AppRoot {
-        &self.inner.root
+        &self.site.root
     }
 
     /// The store.
@@ -132,7 +165,7 @@ impl LtiState {
     }
 
     pub(crate) fn cookies(&self) -> &CookiePolicy {
-        &self.inner.cookies
+        &self.site.cookies
     }
 
     /// True when a session loaded from a cookie is still within its

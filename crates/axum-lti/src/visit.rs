@@ -200,7 +200,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Visit {
                 };
                 let response =
                     crate::session::redirect_via_cookie_test(&lti, &session, &parts.headers, &here);
-                return Err(LtiRejection::Redirect(response));
+                return Err(LtiRejection::Redirect(Box::new(response)));
             }
             return Err(LtiRejection::NoVisit);
         }

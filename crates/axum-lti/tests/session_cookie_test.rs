@@ -53,7 +53,11 @@ fn assert_launch_starts_cookie_test(launch: &TestResponse) -> (String, String) {
     assert_status(launch, StatusCode::SEE_OTHER);
     let location = launch.location().expect("a Location");
     assert!(location.starts_with(&format!("{ROOT}ctest?")), "{location}");
-    let names: Vec<String> = launch.location_query().into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = launch
+        .location_query()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     assert_eq!(names, ["return", "s", "sig"]);
     let target = launch.location_param("return").expect("return");
     assert!(target.starts_with(&format!("{ROOT}resource/")), "{target}");
@@ -63,7 +67,11 @@ fn assert_launch_starts_cookie_test(launch: &TestResponse) -> (String, String) {
     assert!(!launch.location_param("sig").expect("sig").is_empty());
     let sid = cookie(launch, "sid");
     assert_session_cookie(&sid);
-    assert_eq!(session_id(&sid.value), session_id(&s), "cookie and URL carry one session");
+    assert_eq!(
+        session_id(&sid.value),
+        session_id(&s),
+        "cookie and URL carry one session"
+    );
     assert!(!established_flag(&sid.value));
     assert_test_cookie(&cookie(launch, "ctest"));
     (target, s)
@@ -74,7 +82,9 @@ async fn s_a_cookies_allowed_establish_a_new_session_id() {
     let tool = common::tool().await;
     let browser = tool.client();
 
-    let launch = browser.launch(&tool.launch().person_name("Ada Lovelace")).await;
+    let launch = browser
+        .launch(&tool.launch().person_name("Ada Lovelace"))
+        .await;
     let (target, s) = assert_launch_starts_cookie_test(&launch);
 
     let ctest = browser.follow(&launch).await;
@@ -82,13 +92,19 @@ async fn s_a_cookies_allowed_establish_a_new_session_id() {
     assert_eq!(ctest.location(), Some(target.as_str()));
     let sid = cookie(&ctest, "sid");
     assert_session_cookie(&sid);
-    assert!(established_flag(&sid.value), "the session is now established");
+    assert!(
+        established_flag(&sid.value),
+        "the session is now established"
+    );
     assert_ne!(
         session_id(&sid.value),
         session_id(&s),
         "establishing rotates the session id"
     );
-    assert!(ctest.cookie("ctest").is_none(), "the test cookie is not set again");
+    assert!(
+        ctest.cookie("ctest").is_none(),
+        "the test cookie is not set again"
+    );
 
     let page = browser.follow(&ctest).await;
     assert_status(&page, StatusCode::OK);
@@ -115,11 +131,21 @@ async fn s_b_blocked_frame_continues_in_a_new_window() {
     assert_status(&ctest, StatusCode::OK);
     assert_eq!(ctest.location(), None);
     assert!(ctest.set_cookies().is_empty(), "{:?}", ctest.set_cookies());
-    assert_eq!(ctest.attribute_by_id("wlaunch", "target").as_deref(), Some("_blank"));
+    assert_eq!(
+        ctest.attribute_by_id("wlaunch", "target").as_deref(),
+        Some("_blank")
+    );
     let wlaunch = ctest.link_by_id("wlaunch").expect("a wlaunch link");
     assert!(wlaunch.starts_with(&format!("{ROOT}wlaunch?")), "{wlaunch}");
-    let query = launch.location().and_then(|l| l.split_once('?')).map(|(_, q)| q);
-    assert_eq!(wlaunch.split_once('?').map(|(_, q)| q), query, "same return, s and sig");
+    let query = launch
+        .location()
+        .and_then(|l| l.split_once('?'))
+        .map(|(_, q)| q);
+    assert_eq!(
+        wlaunch.split_once('?').map(|(_, q)| q),
+        query,
+        "same return, s and sig"
+    );
 
     // The new window is first-party: it adopts the URL session and tests
     // the cookies once more, marked as framed.
@@ -128,12 +154,19 @@ async fn s_b_blocked_frame_continues_in_a_new_window() {
     assert_status(&adopt, StatusCode::SEE_OTHER);
     let location = adopt.location().expect("a Location");
     assert!(location.starts_with(&format!("{ROOT}ctest?")), "{location}");
-    assert_eq!(adopt.location_param("return").as_deref(), Some(target.as_str()));
+    assert_eq!(
+        adopt.location_param("return").as_deref(),
+        Some(target.as_str())
+    );
     assert_eq!(adopt.location_param("s").as_deref(), Some(s.as_str()));
     assert_eq!(adopt.location_param("framed").as_deref(), Some("1"));
     let sid = cookie(&adopt, "sid");
     assert_session_cookie(&sid);
-    assert_eq!(session_id(&sid.value), session_id(&s), "the URL session is adopted");
+    assert_eq!(
+        session_id(&sid.value),
+        session_id(&s),
+        "the URL session is adopted"
+    );
     assert_test_cookie(&cookie(&adopt, "ctest"));
 
     let ctest = window.follow(&adopt).await;
@@ -169,11 +202,23 @@ async fn s_c_new_window_with_a_session_merges_the_framed_visits() {
 
     let merge = window.get(&wlaunch).await;
     assert_status(&merge, StatusCode::SEE_OTHER);
-    assert_eq!(merge.location(), Some(b.as_str()), "straight back, no second test");
+    assert_eq!(
+        merge.location(),
+        Some(b.as_str()),
+        "straight back, no second test"
+    );
     assert!(merge.cookie("ctest").is_none());
     let kept = window.cookie("sid").expect("still a session");
-    assert_eq!(session_id(&kept), window_sid, "the window keeps its own session");
-    assert_ne!(session_id(&kept), session_id(&s), "the framed id never becomes the cookie");
+    assert_eq!(
+        session_id(&kept),
+        window_sid,
+        "the window keeps its own session"
+    );
+    assert_ne!(
+        session_id(&kept),
+        session_id(&s),
+        "the framed id never becomes the cookie"
+    );
 
     let page_b = window.follow(&merge).await;
     assert_status(&page_b, StatusCode::OK);
@@ -190,8 +235,11 @@ async fn s_c_new_window_with_a_session_merges_the_framed_visits() {
 async fn s_c_merge_by_another_user_detaches_the_windows_visits() {
     let tool = common::tool().await;
     let window = tool.client();
-    let a = common::launch_and_open(&window, &tool.launch().resource_link_id("A").user_id("alice"))
-        .await;
+    let a = common::launch_and_open(
+        &window,
+        &tool.launch().resource_link_id("A").user_id("alice"),
+    )
+    .await;
 
     let frame = window.new_browser().with_cookies_blocked();
     let launch = frame
@@ -208,6 +256,34 @@ async fn s_c_merge_by_another_user_detaches_the_windows_visits() {
 
     assert_status(&window.get(&b).await, StatusCode::OK);
     assert_status(&window.get(&a).await, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_new_window_whose_session_expired_starts_a_fresh_one() {
+    // The window passed the cookie test long ago (it has the test cookie)
+    // but holds no session now: the framed session's visits move into a
+    // new session, which the next request establishes.
+    let tool = common::tool().await;
+    let frame = tool.client().with_cookies_blocked();
+    let launch = frame.launch(&tool.launch()).await;
+    let (target, s) = assert_launch_starts_cookie_test(&launch);
+    let wlaunch = frame
+        .follow(&launch)
+        .await
+        .link_by_id("wlaunch")
+        .expect("a wlaunch link");
+
+    let window = frame.new_browser();
+    window.set_cookie("ctest", "0");
+    let merge = window.get(&wlaunch).await;
+    assert_status(&merge, StatusCode::SEE_OTHER);
+    assert_eq!(merge.location(), Some(target.as_str()));
+    let fresh = cookie(&merge, "sid");
+    assert_ne!(session_id(&fresh.value), session_id(&s));
+    let page = window.follow(&merge).await;
+    assert_status(&page, StatusCode::OK);
+    let established = cookie(&page, "sid");
+    assert!(established_flag(&established.value));
 }
 
 #[tokio::test]
@@ -231,13 +307,20 @@ async fn s_d_cookies_blocked_everywhere_ends_on_the_failure_page() {
     let failed = window.follow(&adopt).await;
     assert_status(&failed, StatusCode::OK);
     assert_eq!(failed.location(), None);
-    assert!(failed.set_cookies().is_empty(), "{:?}", failed.set_cookies());
+    assert!(
+        failed.set_cookies().is_empty(),
+        "{:?}",
+        failed.set_cookies()
+    );
     assert!(
         failed.text().contains("Page load failed: blocked cookies"),
         "{}",
         failed.text()
     );
-    assert!(failed.text().contains("localhost"), "names the host to allow");
+    assert!(
+        failed.text().contains("localhost"),
+        "names the host to allow"
+    );
     assert!(failed.link_by_id("wlaunch").is_none());
 }
 
@@ -251,10 +334,17 @@ async fn a_second_launch_with_cookies_skips_the_cookie_test_and_rotates_the_id()
     let launch = browser.launch(&tool.launch().resource_link_id("B")).await;
     assert_status(&launch, StatusCode::SEE_OTHER);
     let location = launch.location().expect("a Location");
-    assert!(location.starts_with(&format!("{ROOT}resource/")), "{location}");
+    assert!(
+        location.starts_with(&format!("{ROOT}resource/")),
+        "{location}"
+    );
     let sid = cookie(&launch, "sid");
     assert!(established_flag(&sid.value));
-    assert_ne!(session_id(&sid.value), before, "a launch rotates an established id");
+    assert_ne!(
+        session_id(&sid.value),
+        before,
+        "a launch rotates an established id"
+    );
     assert_status(&browser.follow(&launch).await, StatusCode::OK);
 }
 
@@ -292,7 +382,12 @@ async fn https_hosts_get_secure_cross_site_partitioned_cookies() {
         assert!(c.secure, "{}", c.raw);
         assert!(c.same_site_none(), "{}", c.raw);
         assert!(c.partitioned, "{}", c.raw);
-        assert_eq!(c.path.as_deref(), Some("/lti/"), "the root's path: {}", c.raw);
+        assert_eq!(
+            c.path.as_deref(),
+            Some("/lti/"),
+            "the root's path: {}",
+            c.raw
+        );
     }
     assert!(sid.http_only && !ctest.http_only);
 }
@@ -341,7 +436,10 @@ async fn the_cookie_test_under_a_path_prefix() {
     assert_status(&launch, StatusCode::SEE_OTHER);
     assert_eq!(launch.location_path().as_deref(), Some("/tool/ctest"));
     let target = launch.location_param("return").expect("return");
-    assert!(target.starts_with("http://localhost:8080/tool/resource/"), "{target}");
+    assert!(
+        target.starts_with("http://localhost:8080/tool/resource/"),
+        "{target}"
+    );
     assert_eq!(cookie(&launch, "sid").path.as_deref(), Some("/tool/"));
     let ctest = browser.follow(&launch).await;
     assert_status(&ctest, StatusCode::SEE_OTHER);

@@ -23,7 +23,11 @@ fn sign_query(tool: &TestTool, s: &str, return_url: &str, user_agent: &str) -> S
     );
     tool.state()
         .cipher()
-        .sign(MacPurpose::SessionCookie, message.as_bytes(), tool.state().now())
+        .sign(
+            MacPurpose::SessionCookie,
+            message.as_bytes(),
+            tool.state().now(),
+        )
         .to_string()
 }
 
@@ -71,7 +75,9 @@ async fn an_altered_s_is_refused() {
     let (browser, target, s, sig) = started(&tool).await;
     let altered = replace_char_at(&s, 0);
     assert_ne!(altered, s);
-    let response = browser.get(&ctest_url(&tool, &target, &altered, &sig)).await;
+    let response = browser
+        .get(&ctest_url(&tool, &target, &altered, &sig))
+        .await;
     assert_refused_and_cleared(&response);
     assert_eq!(browser.cookie("sid"), None, "the jar dropped the session");
 }
@@ -160,7 +166,9 @@ async fn a_return_outside_the_app_root_is_refused_even_when_signed() {
     let sig = sign_query(&tool, &s, outside, &ua);
     let response = browser.get(&ctest_url(&tool, outside, &s, &sig)).await;
     assert_status(&response, StatusCode::BAD_REQUEST);
-    let sid = response.cookie("sid").expect("the session cookie is cleared");
+    let sid = response
+        .cookie("sid")
+        .expect("the session cookie is cleared");
     assert_eq!((sid.value.as_str(), sid.max_age), ("", Some(0)));
     assert_eq!(sid.path.as_deref(), Some("/tool/"));
 
@@ -181,7 +189,9 @@ async fn an_established_session_in_the_query_is_refused() {
     fields[1] = "1";
     let established = fields.join("-");
     let sig = sign_query(&tool, &established, &target, &ua);
-    let response = browser.get(&ctest_url(&tool, &target, &established, &sig)).await;
+    let response = browser
+        .get(&ctest_url(&tool, &target, &established, &sig))
+        .await;
     assert_refused_and_cleared(&response);
 
     // The same holds at /wlaunch, in a new window.
@@ -265,10 +275,11 @@ async fn forged_and_truncated_session_cookies_are_ignored() {
             .await;
         format!(
             "{message}~{}",
-            other
-                .state()
-                .cipher()
-                .sign(MacPurpose::SessionCookie, message.as_bytes(), other.state().now())
+            other.state().cipher().sign(
+                MacPurpose::SessionCookie,
+                message.as_bytes(),
+                other.state().now()
+            )
         )
     };
     for bad in [
@@ -281,10 +292,12 @@ async fn forged_and_truncated_session_cookies_are_ignored() {
         browser.set_cookie("sid", &bad);
         let response = browser.get(&page).await;
         assert_status(&response, StatusCode::FORBIDDEN);
-        assert_ne!(
-            browser.cookie("sid").map(|v| session_id(&v)),
-            Some(session_id(&good)),
-            "the forged cookie did not get the session back"
+        assert!(
+            response
+                .cookie("sid")
+                .is_none_or(|c| c.value.is_empty() || session_id(&c.value) != session_id(&good)),
+            "the session was not re-issued: {:?}",
+            response.set_cookies()
         );
     }
     // The genuine cookie still works: it was the forgeries that failed.

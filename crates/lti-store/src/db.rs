@@ -214,12 +214,7 @@ impl Store for Db {
         dispatch!(self.delete_consumer(id))
     }
 
-    async fn record_nonce(
-        &self,
-        consumer: ConsumerId,
-        nonce: &str,
-        now: i64,
-    ) -> StoreResult<bool> {
+    async fn record_nonce(&self, consumer: ConsumerId, nonce: &str, now: i64) -> StoreResult<bool> {
         dispatch!(self.record_nonce(consumer, nonce, now))
     }
 

@@ -90,12 +90,11 @@ where
     F: Future<Output = Result<T, StoreError>> + Send + 'static,
     T: Send + 'static,
 {
-    if std::env::var("LTI_NO_SPAWN").is_ok() { return work.await; }
     match tokio::spawn(work).await {
         Ok(result) => result,
-        Err(join) if join.is_panic() => Err(StoreError::Backend(
-            "a database task panicked".to_owned(),
-        )),
+        Err(join) if join.is_panic() => {
+            Err(StoreError::Backend("a database task panicked".to_owned()))
+        }
         Err(join) => Err(StoreError::Backend(format!(
             "a database task was cancelled: {join}"
         ))),
@@ -128,7 +127,9 @@ mod tests {
 
     #[test]
     fn server_codes() {
-        for code in ["57P01", "57P02", "57P03", "08006", "53300", "40P01", "25P03"] {
+        for code in [
+            "57P01", "57P02", "57P03", "08006", "53300", "40P01", "25P03",
+        ] {
             assert!(pg_code_is_unavailable(code), "{code}");
         }
         for code in ["23505", "42P01", "22001"] {
@@ -151,7 +152,10 @@ mod tests {
         });
         // Poll once, then drop the caller, as a disconnecting client would.
         let _ = tokio::time::timeout(std::time::Duration::from_millis(1), caller).await;
-        assert!(rx.await.is_ok(), "the work finished after its caller went away");
+        assert!(
+            rx.await.is_ok(),
+            "the work finished after its caller went away"
+        );
     }
 
     /// A session ended by the server mid-query (57P01 admin_shutdown, as in
@@ -170,7 +174,9 @@ mod tests {
             .fetch_one(&mut victim)
             .await?;
         let sleeping = tokio::spawn(async move {
-            sqlx::query("SELECT pg_sleep(30)").execute(&mut victim).await
+            sqlx::query("SELECT pg_sleep(30)")
+                .execute(&mut victim)
+                .await
         });
         let mut killer = PgConnection::connect(&url).await?;
         // Wait until the victim is inside its query, then end it.

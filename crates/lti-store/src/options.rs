@@ -25,7 +25,9 @@ impl Backend {
     /// assert!(Backend::from_url("mysql://db/lti").is_err());
     /// ```
     pub fn from_url(url: &str) -> StoreResult<Self> {
-        let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
+        let scheme = url
+            .split_once(':')
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
         match scheme.as_deref() {
             Some("sqlite") => Ok(Self::Sqlite),
             Some("postgres" | "postgresql") => Ok(Self::Postgres),
@@ -199,8 +201,15 @@ mod tests {
         ] {
             assert_eq!(Backend::from_url(url).ok(), Some(Backend::Sqlite), "{url}");
         }
-        for url in ["postgres://u@h/db", "postgresql://u:p@h:5432/db?sslmode=disable"] {
-            assert_eq!(Backend::from_url(url).ok(), Some(Backend::Postgres), "{url}");
+        for url in [
+            "postgres://u@h/db",
+            "postgresql://u:p@h:5432/db?sslmode=disable",
+        ] {
+            assert_eq!(
+                Backend::from_url(url).ok(),
+                Some(Backend::Postgres),
+                "{url}"
+            );
         }
         for url in ["", "lti.db", "mysql://h/db", "http://h/"] {
             assert!(

@@ -7,10 +7,9 @@
 //! produces them lives in the backend modules.
 
 use lti_core::{
-    ConsumerId, ConsumerRecord, ContextData, ContextKey, ContextRecord, LaunchRecord,
-    Permissions, ResourceData, ResourceId, ResourceRecord, SealedSecret, SiloId, SiloRecord,
-    StoreError, StoreResult, StoredAppKey, UserData, UserKey, UserRecord, VisitBundle, VisitId,
-    VisitRecord,
+    ConsumerId, ConsumerRecord, ContextData, ContextKey, ContextRecord, LaunchRecord, Permissions,
+    ResourceData, ResourceId, ResourceRecord, SealedSecret, SiloId, SiloRecord, StoreError,
+    StoreResult, StoredAppKey, UserData, UserKey, UserRecord, VisitBundle, VisitId, VisitRecord,
 };
 
 /// Longest User-Agent kept with a visit, in bytes (spec QL-16: the header
@@ -390,7 +389,10 @@ mod tests {
     fn user_agent_is_cut_on_a_char_boundary() {
         assert_eq!(truncate_user_agent(None), None);
         assert_eq!(truncate_user_agent(Some("")), None);
-        assert_eq!(truncate_user_agent(Some("Mozilla")).as_deref(), Some("Mozilla"));
+        assert_eq!(
+            truncate_user_agent(Some("Mozilla")).as_deref(),
+            Some("Mozilla")
+        );
         let exact = "a".repeat(MAX_USER_AGENT_LEN);
         assert_eq!(truncate_user_agent(Some(&exact)), Some(exact.clone()));
         // 255 ASCII bytes then a 3-byte character straddling the limit.
@@ -407,7 +409,10 @@ mod tests {
     fn parameters_round_trip_in_order_with_duplicates() {
         let parameters = vec![
             ("roles".to_owned(), "Instructor".to_owned()),
-            ("custom_x".to_owned(), "a \"quoted\" ünïcode value".to_owned()),
+            (
+                "custom_x".to_owned(),
+                "a \"quoted\" ünïcode value".to_owned(),
+            ),
             ("roles".to_owned(), "Learner".to_owned()),
         ];
         let json = parameters_to_json(&parameters).unwrap_or_default();

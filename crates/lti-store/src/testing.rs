@@ -165,9 +165,11 @@ impl PgSchema {
 
     async fn drop_schema(url: &str, name: &str) -> Result<(), sqlx::Error> {
         let mut conn = PgConnection::connect(url).await?;
-        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE")))
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS \"{name}\" CASCADE"
+        )))
+        .execute(&mut conn)
+        .await?;
         conn.close().await
     }
 }
@@ -227,7 +229,10 @@ impl TestDb {
                 let db = Db::open(&url, &options).await?;
                 Ok(Some(Self {
                     db,
-                    _cleanup: Cleanup { _dir: Some(dir), _schema: None },
+                    _cleanup: Cleanup {
+                        _dir: Some(dir),
+                        _schema: None,
+                    },
                 }))
             }
             TestBackend::SqliteMemory => {
@@ -246,7 +251,10 @@ impl TestDb {
                 let db = Db::open(&url, &options).await?;
                 Ok(Some(Self {
                     db,
-                    _cleanup: Cleanup { _dir: None, _schema: Some(schema) },
+                    _cleanup: Cleanup {
+                        _dir: None,
+                        _schema: Some(schema),
+                    },
                 }))
             }
         }
@@ -342,9 +350,15 @@ pub async fn count_rows(db: &Db, table: Table) -> StoreResult<i64> {
 pub async fn scalar_i64(db: &Db, sql: &'static str) -> StoreResult<i64> {
     let backend_error = |err: sqlx::Error| StoreError::Backend(err.to_string());
     if let Some(pool) = db.sqlite_pool() {
-        sqlx::query_scalar(sql).fetch_one(pool).await.map_err(backend_error)
+        sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await
+            .map_err(backend_error)
     } else if let Some(pool) = db.postgres_pool() {
-        sqlx::query_scalar(sql).fetch_one(pool).await.map_err(backend_error)
+        sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await
+            .map_err(backend_error)
     } else {
         Err(StoreError::Backend("no pool".to_owned()))
     }
@@ -355,9 +369,17 @@ pub async fn raw_consumer_secret(db: &Db, id: ConsumerId) -> StoreResult<String>
     const SQL: &str = "SELECT secret FROM consumers WHERE id = $1";
     let backend_error = |err: sqlx::Error| StoreError::Backend(err.to_string());
     if let Some(pool) = db.sqlite_pool() {
-        sqlx::query_scalar(SQL).bind(id.0).fetch_one(pool).await.map_err(backend_error)
+        sqlx::query_scalar(SQL)
+            .bind(id.0)
+            .fetch_one(pool)
+            .await
+            .map_err(backend_error)
     } else if let Some(pool) = db.postgres_pool() {
-        sqlx::query_scalar(SQL).bind(id.0).fetch_one(pool).await.map_err(backend_error)
+        sqlx::query_scalar(SQL)
+            .bind(id.0)
+            .fetch_one(pool)
+            .await
+            .map_err(backend_error)
     } else {
         Err(StoreError::Backend("no pool".to_owned()))
     }

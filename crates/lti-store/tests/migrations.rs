@@ -30,9 +30,15 @@ fn folders_hold_the_same_migrations_in_the_same_order() {
     assert!(!sqlite.is_empty());
     assert_eq!(sqlite, postgres);
     for (index, name) in sqlite.iter().enumerate() {
-        let (number, rest) = name.split_once('_').unwrap_or_else(|| panic!("{name}: NNNN_name.sql"));
+        let (number, rest) = name
+            .split_once('_')
+            .unwrap_or_else(|| panic!("{name}: NNNN_name.sql"));
         assert_eq!(number.len(), 4, "{name}: zero-padded four-digit number");
-        assert_eq!(number.parse::<usize>().ok(), Some(index + 1), "{name}: numbered in sequence");
+        assert_eq!(
+            number.parse::<usize>().ok(),
+            Some(index + 1),
+            "{name}: numbered in sequence"
+        );
         assert!(rest.ends_with(".sql"), "{name}");
     }
 }
@@ -56,7 +62,14 @@ fn schema_sql_creates_every_table() {
         let sql = schema_sql(backend);
         assert!(sql.starts_with("-- migration 0001 initial\n"), "{backend}");
         for table in [
-            "app_keys", "silos", "consumers", "nonces", "contexts", "resources", "users", "visits",
+            "app_keys",
+            "silos",
+            "consumers",
+            "nonces",
+            "contexts",
+            "resources",
+            "users",
+            "visits",
         ] {
             assert!(
                 sql.contains(&format!("CREATE TABLE {table} (")),

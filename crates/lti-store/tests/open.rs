@@ -12,7 +12,10 @@ type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 async fn unsupported_urls_are_invalid() {
     for url in ["mysql://localhost/db", "lti.db", "", "sqlite://", "sqlite:"] {
         let result = lti_store::open(url, &StoreOptions::new()).await;
-        assert!(matches!(result, Err(StoreError::Invalid(_))), "{url}: {result:?}");
+        assert!(
+            matches!(result, Err(StoreError::Invalid(_))),
+            "{url}: {result:?}"
+        );
     }
 }
 
@@ -21,17 +24,28 @@ async fn sqlite_file_settings() -> TestResult {
     let dir = TempDir::new("lti-store-open")?;
     let path = dir.path().join("settings.sqlite3");
     let options = StoreOptions::new().with_busy_timeout(Duration::from_millis(1500));
-    for url in [format!("sqlite:{}", path.display()), format!("sqlite://{}", path.display())] {
+    for url in [
+        format!("sqlite:{}", path.display()),
+        format!("sqlite://{}", path.display()),
+    ] {
         let db = lti_store::open(&url, &options).await?;
         assert_eq!(db.backend(), Backend::Sqlite);
         let pool = db.sqlite_pool().ok_or("no sqlite pool")?;
-        let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(pool).await?;
+        let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await?;
         assert_eq!(journal, "wal");
-        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(pool).await?;
+        let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(pool)
+            .await?;
         assert_eq!(foreign_keys, 1);
-        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await?;
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await?;
         assert_eq!(synchronous, 1, "NORMAL");
-        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(pool).await?;
+        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(pool)
+            .await?;
         assert_eq!(busy, 1500);
         db.create_silo(&format!("silo-{}", url.len())).await?;
         db.close().await;
@@ -66,7 +80,10 @@ async fn in_memory_databases_are_private_and_live_with_the_store() -> TestResult
 #[tokio::test]
 async fn migrations_on_demand() -> TestResult {
     let db = Db::open("sqlite::memory:", &StoreOptions::new().with_migrate(false)).await?;
-    assert!(db.create_silo("s").await.is_err(), "no tables before migrating");
+    assert!(
+        db.create_silo("s").await.is_err(),
+        "no tables before migrating"
+    );
     db.migrate().await?;
     db.migrate().await?;
     db.create_silo("s").await?;
@@ -77,7 +94,10 @@ async fn migrations_on_demand() -> TestResult {
 async fn an_unreachable_postgres_is_unavailable() {
     let options = StoreOptions::new().with_acquire_timeout(Duration::from_secs(2));
     let result = lti_store::open("postgres://nobody@127.0.0.1:1/none", &options).await;
-    assert!(matches!(result, Err(StoreError::Unavailable(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -85,7 +105,10 @@ async fn a_closed_store_is_unavailable() -> TestResult {
     let db = lti_store::open("sqlite::memory:", &StoreOptions::new()).await?;
     db.close().await;
     let result = db.list_silos().await;
-    assert!(matches!(result, Err(StoreError::Unavailable(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{result:?}"
+    );
     Ok(())
 }
 
@@ -105,9 +128,13 @@ async fn postgres_connection_settings() -> TestResult {
         .fetch_one(pool)
         .await?;
     assert_eq!(timeout, "12345ms");
-    let search_path: String = sqlx::query_scalar("SHOW search_path").fetch_one(pool).await?;
+    let search_path: String = sqlx::query_scalar("SHOW search_path")
+        .fetch_one(pool)
+        .await?;
     assert!(search_path.contains(schema.name()), "{search_path}");
-    let name: String = sqlx::query_scalar("SHOW application_name").fetch_one(pool).await?;
+    let name: String = sqlx::query_scalar("SHOW application_name")
+        .fetch_one(pool)
+        .await?;
     assert_eq!(name, schema.name());
     // The tables went into the test schema.
     let tables: i64 = sqlx::query_scalar(
@@ -129,7 +156,9 @@ async fn postgres_recovers_from_a_terminated_connection() -> TestResult {
     let options = schema.store_options().with_max_connections(1);
     let db = lti_store::open(&url, &options).await?;
     let pool = db.postgres_pool().ok_or("no postgres pool")?;
-    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(pool).await?;
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(pool)
+        .await?;
     // Another session ends ours, as a server shutdown or an operator would
     // (the server reports 57P01 admin_shutdown to the victim).
     let killer = lti_store::open(&url, &schema.store_options().with_migrate(false)).await?;

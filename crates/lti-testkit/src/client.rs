@@ -36,7 +36,9 @@ pub(crate) struct Prepared {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Plain data: a panic elsewhere while holding the lock leaves it usable.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl ClientCore {
@@ -297,7 +299,9 @@ impl TestClient {
     #[must_use]
     pub fn new_browser(&self) -> Self {
         let client = Self::new(self.router.clone());
-        client.core.set_user_agent(self.core.user_agent().as_deref());
+        client
+            .core
+            .set_user_agent(self.core.user_agent().as_deref());
         client
     }
 

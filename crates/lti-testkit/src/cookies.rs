@@ -327,7 +327,10 @@ mod tests {
         jar.store("a=; Path=/", "/x");
         jar.store("b=2; Max-Age=0; Path=/", "/x");
         assert!(jar.is_empty());
-        assert_eq!(jar.last_set_cookie("b").map(|c| c.raw.as_str()), Some("b=2; Max-Age=0; Path=/"));
+        assert_eq!(
+            jar.last_set_cookie("b").map(|c| c.raw.as_str()),
+            Some("b=2; Max-Age=0; Path=/")
+        );
     }
 
     #[test]
@@ -336,8 +339,14 @@ mod tests {
         jar.store("a=root; Path=/", "/");
         jar.store("a=deep; Path=/tool", "/");
         assert_eq!(jar.get("a"), Some("deep"));
-        assert_eq!(jar.cookie_header("/tool/x").as_deref(), Some("a=deep; a=root"));
-        assert_eq!(jar.cookie_header("/tool").as_deref(), Some("a=deep; a=root"));
+        assert_eq!(
+            jar.cookie_header("/tool/x").as_deref(),
+            Some("a=deep; a=root")
+        );
+        assert_eq!(
+            jar.cookie_header("/tool").as_deref(),
+            Some("a=deep; a=root")
+        );
         assert_eq!(jar.cookie_header("/toolbox").as_deref(), Some("a=root"));
         // Deleting one path leaves the other.
         jar.store("a=; Max-Age=0; Path=/tool", "/");

@@ -50,7 +50,9 @@ pub fn html_unescape(text: &str) -> String {
 
 /// The tags of a document, as the text between `<` and `>`.
 fn tags(html: &str) -> impl Iterator<Item = &str> {
-    html.split('<').skip(1).filter_map(|t| t.split_once('>').map(|(tag, _)| tag))
+    html.split('<')
+        .skip(1)
+        .filter_map(|t| t.split_once('>').map(|(tag, _)| tag))
 }
 
 /// The attributes of one tag's text (`a id="x" href='y' hidden`), values
@@ -59,9 +61,7 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     // Skip the element name.
     let mut rest = tag.trim_start().trim_end_matches('/');
-    rest = rest
-        .find(char::is_whitespace)
-        .map_or("", |i| &rest[i..]);
+    rest = rest.find(char::is_whitespace).map_or("", |i| &rest[i..]);
     loop {
         rest = rest.trim_start();
         if rest.is_empty() {
@@ -98,7 +98,10 @@ fn attributes(tag: &str) -> Vec<(String, String)> {
 }
 
 fn attribute(attrs: &[(String, String)], name: &str) -> Option<String> {
-    attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    attrs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
 }
 
 /// An attribute of the first element whose `id` is `id`.
@@ -132,8 +135,14 @@ mod tests {
             attribute_of_id(html, "wlaunch", "href").as_deref(),
             Some("http://x/wlaunch?a=1&b=2")
         );
-        assert_eq!(attribute_of_id(html, "wlaunch", "target").as_deref(), Some("_blank"));
-        assert_eq!(attribute_of_id(html, "wlaunch", "rel").as_deref(), Some("opener"));
+        assert_eq!(
+            attribute_of_id(html, "wlaunch", "target").as_deref(),
+            Some("_blank")
+        );
+        assert_eq!(
+            attribute_of_id(html, "wlaunch", "rel").as_deref(),
+            Some("opener")
+        );
         assert_eq!(attribute_of_id(html, "other", "href"), None);
     }
 
@@ -146,7 +155,10 @@ mod tests {
 
     #[test]
     fn leaves_unknown_references() {
-        assert_eq!(html_unescape("a & b &nbsp; &#zz; &"), "a & b &nbsp; &#zz; &");
+        assert_eq!(
+            html_unescape("a & b &nbsp; &#zz; &"),
+            "a & b &nbsp; &#zz; &"
+        );
         assert_eq!(html_unescape("&#233;t&#xE9;"), "été");
     }
 }

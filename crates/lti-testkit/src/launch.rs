@@ -370,7 +370,10 @@ mod tests {
         ] {
             assert!(p.iter().any(|(n, _)| n == name), "{name} missing");
         }
-        assert_eq!(launch.signed_param("oauth_timestamp").as_deref(), Some("1420370306"));
+        assert_eq!(
+            launch.signed_param("oauth_timestamp").as_deref(),
+            Some("1420370306")
+        );
         assert_eq!(launch.body(), launch.body(), "the nonce is drawn once");
     }
 
@@ -388,7 +391,11 @@ mod tests {
             .add_param("x", "1")
             .add_param("x", "2")
             .remove("user_id");
-        let names: Vec<_> = launch.unsigned_params().iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let names: Vec<_> = launch
+            .unsigned_params()
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
         assert!(names.contains(&"roles=Mentor".to_owned()));
         assert!(!names.iter().any(|n| n.starts_with("user_id")));
         assert_eq!(names.iter().filter(|n| n.starts_with("roles=")).count(), 1);
@@ -404,7 +411,11 @@ mod tests {
         assert!(!launch.params().iter().any(|(n, _)| n == "oauth_signature"));
         let launch = LaunchBuilder::new().append_after_signing("oauth_nonce", "again");
         assert_eq!(
-            launch.params().iter().filter(|(n, _)| n == "oauth_nonce").count(),
+            launch
+                .params()
+                .iter()
+                .filter(|(n, _)| n == "oauth_nonce")
+                .count(),
             2
         );
     }
@@ -423,7 +434,10 @@ mod tests {
             .without_oauth_version()
             .oauth_param("oauth_callback", "about:blank");
         verify(&launch, "secret").expect("verifies");
-        assert_eq!(launch.signed_param("oauth_signature_method").as_deref(), Some("HMAC-SHA256"));
+        assert_eq!(
+            launch.signed_param("oauth_signature_method").as_deref(),
+            Some("HMAC-SHA256")
+        );
         assert_eq!(launch.signed_param("oauth_version"), None);
     }
 }

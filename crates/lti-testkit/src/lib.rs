@@ -38,18 +38,18 @@
 mod client;
 mod cookies;
 mod html;
-mod socket;
 mod launch;
 mod response;
+mod socket;
 mod tool;
 mod url;
 
 pub use client::{DEFAULT_USER_AGENT, TestClient, form_body};
 pub use cookies::{CookieJar, SetCookie};
 pub use html::html_unescape;
-pub use socket::{HttpClient, HttpClientError};
 pub use launch::{DEFAULT_LAUNCH_URL, LaunchBuilder, random_nonce};
 pub use response::TestResponse;
+pub use socket::{HttpClient, HttpClientError};
 pub use tool::{TEST_APP_SECRET, TEST_START_TIME, TestTool, TestToolBuilder, TestToolError};
 
-pub use lti_core::FixedClock;
+pub use lti_core::{Clock, FixedClock};

@@ -61,7 +61,10 @@ impl TestResponse {
     /// The path of the `Location` (scheme, host and query removed).
     pub fn location_path(&self) -> Option<String> {
         let (path, _) = crate::url::split_target(self.location()?);
-        Some(path.split_once('?').map_or(path.clone(), |(p, _)| p.to_owned()))
+        Some(
+            path.split_once('?')
+                .map_or(path.clone(), |(p, _)| p.to_owned()),
+        )
     }
 
     /// The decoded query parameters of the `Location`, in order.

@@ -98,7 +98,9 @@ impl HttpClient {
             client: self.client.clone(),
             core: ClientCore::new(),
         };
-        client.core.set_user_agent(self.core.user_agent().as_deref());
+        client
+            .core
+            .set_user_agent(self.core.user_agent().as_deref());
         client
     }
 

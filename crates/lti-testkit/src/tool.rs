@@ -201,7 +201,9 @@ impl TestToolBuilder {
             consumer: None,
             consumer_secret: self.consumer.1.clone(),
         };
-        let consumer = tool.add_consumer(&self.consumer.0, &self.consumer.1).await?;
+        let consumer = tool
+            .add_consumer(&self.consumer.0, &self.consumer.1)
+            .await?;
         tool.consumer = Some(consumer);
         Ok(tool)
     }
@@ -394,7 +396,11 @@ impl TestTool {
     ///
     /// A [`TestToolError`] when the store fails; an unknown key is
     /// [`StoreError::NotFound`].
-    pub async fn set_consumer_enabled(&self, key: &str, enabled: bool) -> Result<(), TestToolError> {
+    pub async fn set_consumer_enabled(
+        &self,
+        key: &str,
+        enabled: bool,
+    ) -> Result<(), TestToolError> {
         let store = self.store();
         let consumer = store
             .find_consumer_by_key(key)

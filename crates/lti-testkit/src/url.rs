@@ -52,7 +52,10 @@ mod tests {
             split_target("HTTPS://x.org?q"),
             ("/?q".into(), Some("x.org".into()))
         );
-        assert_eq!(split_target("https://x.org"), ("/".into(), Some("x.org".into())));
+        assert_eq!(
+            split_target("https://x.org"),
+            ("/".into(), Some("x.org".into()))
+        );
         assert_eq!(split_target("/launch"), ("/launch".into(), None));
         assert_eq!(split_target("launch"), ("/launch".into(), None));
         assert_eq!(path_only("/a/b?c=d"), "/a/b");

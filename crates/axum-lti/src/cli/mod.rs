@@ -152,10 +152,10 @@ impl LtiArgs {
         if let Some(url) = &self.database_url {
             settings.database.url.clone_from(url);
         }
-        if let Ok(url) = std::env::var(DATABASE_URL_ENV) {
-            if !url.is_empty() {
-                settings.database.url = url;
-            }
+        if let Ok(url) = std::env::var(DATABASE_URL_ENV)
+            && !url.is_empty()
+        {
+            settings.database.url = url;
         }
         if self.dev {
             settings.server.dev = true;

@@ -57,7 +57,13 @@ pub(crate) async fn serve(
     let root = tool.state().root().clone();
     let launch_url = root.join("launch");
     println!("axum-lti tool listening on http://{local}");
-    println!("Launch URL: {launch_url}");
+    if settings.server.canonical_root.is_none() && !settings.server.trusted_proxies.is_empty() {
+        println!(
+            "Launch URL: from the trusted proxy's forwarding headers (X-Forwarded-Proto/Host/Prefix or Forwarded), else {launch_url}"
+        );
+    } else {
+        println!("Launch URL: {launch_url}");
+    }
     if settings.server.dev {
         let dev_url = launch_url.trim_end_matches("launch").to_owned() + "dev/";
         println!("Test consumer: {dev_url}");
@@ -78,6 +84,8 @@ pub(crate) async fn serve(
     let maintenance = tokio::spawn(maintenance_loop(tool.clone()));
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // The peer address lets server.trusted_proxies recognise the proxy.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");

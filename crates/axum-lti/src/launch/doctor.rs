@@ -8,6 +8,7 @@
 
 use lti_oauth::SignedRequest;
 
+use crate::proxy::Arrival;
 use crate::root::AppRoot;
 
 /// Findings as (name, value) pairs, for the error page and the log.
@@ -20,6 +21,7 @@ pub(crate) fn diagnose_signature(
     request: &SignedRequest,
     skew_secs: Option<i64>,
     has_query: bool,
+    arrival: &Arrival,
 ) -> Findings {
     let mut findings = vec![
         (
@@ -38,8 +40,41 @@ pub(crate) fn diagnose_signature(
     if let Some(skew) = skew_secs {
         findings.push(("Clock difference (tool − LMS)".into(), format!("{skew} s")));
     }
-    findings.push(("Likely cause".into(), likely_cause(root, has_query)));
+    if let Some(seen) = describe_arrival(arrival) {
+        findings.push(("How the request arrived".into(), seen));
+    }
+    let mismatches = arrival.mismatches(root);
+    let cause = if mismatches.is_empty() {
+        likely_cause(root, has_query)
+    } else {
+        mismatches.join(" ")
+    };
+    findings.push(("Likely cause".into(), cause));
     findings
+}
+
+/// The scheme, host and prefix headers of the request, as sent.
+fn describe_arrival(arrival: &Arrival) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some((proto, source)) = &arrival.proto {
+        parts.push(format!("{source}: {proto}"));
+    }
+    if let Some((host, source)) = &arrival.host {
+        parts.push(format!("{source}: {host}"));
+    }
+    if let Some(port) = &arrival.port {
+        parts.push(format!("X-Forwarded-Port: {port}"));
+    }
+    if let Some(prefix) = &arrival.prefix {
+        parts.push(format!("X-Forwarded-Prefix: {prefix}"));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// A one-line summary of what differs between the request and the
+/// canonical root, for the log (empty when nothing visibly does).
+pub(crate) fn mismatch_summary(root: &AppRoot, arrival: &Arrival) -> String {
+    arrival.mismatches(root).join(" ")
 }
 
 fn likely_cause(root: &AppRoot, has_query: bool) -> String {

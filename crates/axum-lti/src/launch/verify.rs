@@ -9,6 +9,7 @@ use lti_oauth::{ErrorClass, OAuthError, SignedRequest};
 
 use super::doctor::{self, Findings};
 use crate::error::LtiRejection;
+use crate::proxy::Arrival;
 use crate::state::LtiState;
 
 /// A secret used to verify launches for unknown or disabled consumer keys,
@@ -151,6 +152,7 @@ pub(crate) async fn authenticate(
         ));
     }
     let Some(request) = verified else {
+        let arrival = Arrival::from_headers(&parts.headers);
         let doctor = state.debug_launch().then(|| {
             doctor::diagnose_signature(
                 state.root(),
@@ -158,12 +160,14 @@ pub(crate) async fn authenticate(
                 &request,
                 skew,
                 parts.uri.query().is_some(),
+                &arrival,
             )
         });
         tracing::warn!(
             consumer = %consumer.key,
             url = %url,
             skew_secs = skew.unwrap_or_default(),
+            mismatch = %doctor::mismatch_summary(state.root(), &arrival),
             "launch refused: signature does not verify (check canonical_root against the launch URL the LMS uses)"
         );
         return Err(unauthorized(
@@ -248,7 +252,7 @@ pub(crate) fn check_message(state: &LtiState, launch: &CheckedLaunch) -> Result<
             q.append_pair("lti_log", &format!("LTI launch refused: {message}"));
             let separator = if return_url.contains('?') { '&' } else { '?' };
             let location = format!("{return_url}{separator}{}", q.finish());
-            Err(LtiRejection::Redirect(crate::session::see_other(&location)))
+            Err(LtiRejection::Redirect(Box::new(crate::session::see_other(&location))))
         }
         None => Err(launch_failure(StatusCode::BAD_REQUEST, message, None)),
     }

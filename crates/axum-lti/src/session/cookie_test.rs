@@ -276,14 +276,13 @@ pub(crate) async fn wlaunch(
         return rejection.into_response();
     }
     let current = session.id();
-    if current != url_session.id {
-        if let Err(err) = state
+    if current != url_session.id
+        && let Err(err) = state
             .store()
             .merge_sessions(&url_session.id, &current)
             .await
-        {
-            return LtiRejection::from(err).into_response();
-        }
+    {
+        return LtiRejection::from(err).into_response();
     }
     see_other(&query.return_url)
 }

@@ -46,6 +46,8 @@ pub(crate) struct SessionState {
     pub(crate) loaded: bool,
     /// The session cookie must be (re)issued.
     pub(crate) dirty: bool,
+    /// The session got a new id during this request already.
+    pub(crate) rotated: bool,
     /// The session cookie must be cleared.
     pub(crate) clear: bool,
     /// The test cookie must be set.
@@ -74,6 +76,7 @@ impl Session {
                 test_cookie_present,
                 loaded: false,
                 dirty: false,
+                rotated: false,
                 clear: false,
                 set_test_cookie: false,
                 now,
@@ -175,7 +178,8 @@ impl Session {
         let Some(mut data) = candidate.filter(|d| state.session_alive(d, now)) else {
             return Ok(());
         };
-        if !data.established {
+        let established_now = !data.established;
+        if established_now {
             let new_id = new_session_id();
             state
                 .store()
@@ -189,6 +193,7 @@ impl Session {
         data.last_seen = now;
         let mut s = self.lock();
         if s.data.is_none() {
+            s.rotated |= established_now;
             s.data = Some(data);
             s.dirty = true;
         }
@@ -201,7 +206,7 @@ impl Session {
         let old = {
             let s = self.lock();
             match s.data.as_ref() {
-                Some(d) if d.established => d.id.clone(),
+                Some(d) if d.established && !s.rotated => d.id.clone(),
                 _ => return Ok(()),
             }
         };
@@ -216,6 +221,7 @@ impl Session {
             d.id = new_id;
         }
         s.dirty = true;
+        s.rotated = true;
         Ok(())
     }
 

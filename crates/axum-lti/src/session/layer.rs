@@ -99,6 +99,9 @@ async fn handle<S>(
 where
     S: Service<Request<Body>, Response = Response, Error = Infallible>,
 {
+    // Behind a trusted proxy (and without a canonical root) the root, and
+    // with it every URL and cookie attribute, comes from this request.
+    let state = crate::proxy::request_state(&state, &request);
     let path = request.uri().path().to_owned();
     let settings = &state.settings().session;
     let now = state.now();

@@ -14,7 +14,7 @@ pub(crate) async fn info(visit: Visit, session: Session, token: CsrfToken) -> St
     let user = visit.user();
     format!(
         "resource={}\nlink_id={}\npermissions={}\nuser_id={}\ndisplay_name={}\nsession={}\n\
-         established={}\ncsrf={}\ncontext={}\nroles={}\n",
+         established={}\ncsrf={}\ncontext={}\nroles={}\ncustom={}\n",
         visit.resource_id(),
         visit.resource().link_id,
         visit.permissions().bits(),
@@ -28,6 +28,12 @@ pub(crate) async fn info(visit: Visit, session: Session, token: CsrfToken) -> St
             .map(|c| c.context_id.as_str())
             .unwrap_or_default(),
         visit.roles().len(),
+        visit
+            .launch()
+            .custom_params()
+            .map(|(name, value)| format!("{name}:{value}"))
+            .collect::<Vec<_>>()
+            .join(","),
     )
 }
 

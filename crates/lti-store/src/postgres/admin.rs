@@ -84,7 +84,10 @@ impl PgStore {
         Ok(row.map(Into::into))
     }
 
-    pub(crate) async fn find_consumer(&self, id: ConsumerId) -> StoreResult<Option<ConsumerRecord>> {
+    pub(crate) async fn find_consumer(
+        &self,
+        id: ConsumerId,
+    ) -> StoreResult<Option<ConsumerRecord>> {
         const SQL: &str = "\
             SELECT id, silo_id, handle, key, secret, enabled, created \
             FROM consumers WHERE id = $1";

@@ -11,8 +11,8 @@ use super::{PgStore, begin_write, finish};
 use crate::error::{map_sqlx_error, run_detached};
 use crate::rows::{
     BundleRow, ContextRow, RESOURCE_ID_ATTEMPTS, ResourceRow, UserRow, VisitRow, non_empty,
-    parameters_to_json, permissions_to_db, random_resource_id, require, resource_id_to_db, truncate_user_agent,
-    validate_context, validate_launch, validate_resource, validate_user,
+    parameters_to_json, permissions_to_db, random_resource_id, require, resource_id_to_db,
+    truncate_user_agent, validate_context, validate_launch, validate_resource, validate_user,
 };
 
 impl PgStore {
@@ -54,7 +54,10 @@ impl PgStore {
         upsert_user(&mut conn, consumer, data).await
     }
 
-    pub(crate) async fn find_resource(&self, id: ResourceId) -> StoreResult<Option<ResourceRecord>> {
+    pub(crate) async fn find_resource(
+        &self,
+        id: ResourceId,
+    ) -> StoreResult<Option<ResourceRecord>> {
         const SQL: &str = "\
             SELECT id, consumer_id, context_key, link_id, title, description \
             FROM resources WHERE id = $1";
@@ -271,6 +274,10 @@ async fn upsert_user(
 /// `resource` (of `consumer`) by `user`: detach the visit of the same
 /// resource, and every visit of the same consumer by another user (a NULL
 /// user differs from any user and equals NULL). Returns how many.
+///
+/// The consumer test is a correlated `EXISTS` (a primary-key probe per
+/// visit of the session) rather than `IN (SELECT … WHERE consumer_id = …)`,
+/// which would read every resource of the consumer on each launch.
 async fn detach_superseded(
     conn: &mut PgConnection,
     session: &str,
@@ -283,7 +290,8 @@ async fn detach_superseded(
         WHERE session = $1 \
           AND (resource_id = $2 \
                OR (user_key IS DISTINCT FROM $3 \
-                   AND resource_id IN (SELECT id FROM resources WHERE consumer_id = $4)))";
+                   AND EXISTS (SELECT 1 FROM resources r \
+                               WHERE r.id = visits.resource_id AND r.consumer_id = $4)))";
     let done = sqlx::query(SQL)
         .bind(session)
         .bind(resource)
@@ -312,7 +320,8 @@ async fn launch_in(conn: &mut PgConnection, launch: &LaunchRecord) -> StoreResul
         None => None,
     };
     let resource_db = resource_id_to_db(resource.id);
-    let detached = detach_superseded(conn, &launch.session, resource_db, launch.consumer, user).await?;
+    let detached =
+        detach_superseded(conn, &launch.session, resource_db, launch.consumer, user).await?;
     let (visit,): (i64,) = sqlx::query_as(INSERT_VISIT)
         .bind(resource_db)
         .bind(user.map(|key| key.0))
@@ -349,7 +358,14 @@ async fn merge_in(conn: &mut PgConnection, from: &str, into: &str) -> StoreResul
         .map_err(map_sqlx_error)?;
     let mut moved = 0;
     for (visit, resource, user, consumer) in visits {
-        detach_superseded(conn, into, resource, ConsumerId(consumer), user.map(UserKey)).await?;
+        detach_superseded(
+            conn,
+            into,
+            resource,
+            ConsumerId(consumer),
+            user.map(UserKey),
+        )
+        .await?;
         let done = sqlx::query(MOVE)
             .bind(visit)
             .bind(into)

@@ -11,12 +11,12 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use lti_core::{StoreError, StoreResult};
+use sqlx::ConnectOptions;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous, SqliteTransaction,
 };
-use sqlx::ConnectOptions;
 
 use crate::error::map_sqlx_error;
 use crate::options::{DEFAULT_SQLITE_MAX_CONNECTIONS, StoreOptions};
@@ -85,8 +85,9 @@ impl SqliteStore {
         // A name of our own (not sqlx's per-process counter) so two stores
         // never share a database, even across sqlx versions.
         let mut random = [0u8; 16];
-        getrandom::fill(&mut random)
-            .map_err(|err| StoreError::Backend(format!("no randomness for a database name: {err}")))?;
+        getrandom::fill(&mut random).map_err(|err| {
+            StoreError::Backend(format!("no randomness for a database name: {err}"))
+        })?;
         let name: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
         let connect = SqliteConnectOptions::new()
             .filename(format!("file:lti-memdb-{name}"))
