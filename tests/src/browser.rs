@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 
-use crate::TempDir;
 use crate::nginx::find_program;
 use crate::webdriver::WebDriver;
+use lti_store::testing::random_hex;
 
 /// Set to `1` to skip (loudly) the browser suite when Chromium or
 /// chromedriver is missing.
@@ -120,7 +120,6 @@ fn page_state(value: &Value) -> Option<PageState> {
 pub struct Browser {
     driver: WebDriver,
     _processes: Processes,
-    _profile: TempDir,
 }
 
 fn wait_for_file(path: &Path, child: &mut Child, what: &str) -> anyhow::Result<String> {
@@ -148,7 +147,7 @@ impl Browser {
         programs: &BrowserPrograms,
         options: &BrowserOptions,
     ) -> anyhow::Result<Self> {
-        let profile = TempDir::new("lti-chromium")?;
+        let profile = Profile::new()?;
         let default = profile.path().join("Default");
         std::fs::create_dir_all(&default)?;
         // Preferences of a new profile: the third-party-cookie mode, and no
@@ -190,8 +189,7 @@ impl Browser {
         let active = match active {
             Ok(active) => active,
             Err(err) => {
-                let _ = chromium.kill();
-                let _ = chromium.wait();
+                stop(&mut chromium);
                 return Err(err);
             }
         };
@@ -222,16 +220,18 @@ impl Browser {
         let driver_port = match rx.recv_timeout(PAGE_TIMEOUT) {
             Ok(port) => port.parse::<u16>().context("chromedriver's port")?,
             Err(_) => {
-                for child in [&mut chromedriver, &mut chromium] {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
+                drop(Processes {
+                    chromium,
+                    chromedriver,
+                    _profile: profile,
+                });
                 bail!("chromedriver did not say which port it listens on");
             }
         };
         let processes = Processes {
             chromium,
             chromedriver,
+            _profile: profile,
         };
         let driver = WebDriver::attach(SocketAddr::from(([127, 0, 0, 1], driver_port)), debugger)
             .await
@@ -239,7 +239,6 @@ impl Browser {
         Ok(Self {
             driver,
             _processes: processes,
-            _profile: profile,
         })
     }
 
@@ -401,19 +400,75 @@ impl Browser {
     }
 }
 
-/// Chromium and chromedriver, killed on drop (Chromium's helper processes
-/// end with it).
+/// A fresh `--user-data-dir`, removed on drop. Chromium's helper
+/// processes may still write into it for a moment after the browser
+/// process ended, so removal is retried.
+#[derive(Debug)]
+struct Profile {
+    path: PathBuf,
+}
+
+impl Profile {
+    fn new() -> std::io::Result<Self> {
+        let path = std::env::temp_dir().join(format!("lti-chromium-{}", random_hex(8)));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self { path })
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        for _ in 0..50 {
+            match std::fs::remove_dir_all(&self.path) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                _ => return,
+            }
+        }
+        eprintln!("could not remove {}", self.path.display());
+    }
+}
+
+/// Asks a process we started to end (SIGTERM, so Chromium takes its
+/// helper processes down with it), and kills it after five seconds.
+fn stop(child: &mut Child) {
+    let asked = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if asked {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Chromium, chromedriver and the profile, stopped and removed on drop,
+/// also when the test fails.
 #[derive(Debug)]
 struct Processes {
     chromium: Child,
     chromedriver: Child,
+    /// Dropped after the processes stopped.
+    _profile: Profile,
 }
 
 impl Drop for Processes {
     fn drop(&mut self) {
-        for child in [&mut self.chromedriver, &mut self.chromium] {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        stop(&mut self.chromedriver);
+        stop(&mut self.chromium);
     }
 }

@@ -12,7 +12,7 @@ use lti_core::{
     AppCipher, AppSecret, Clock, DefaultPermissionModel, KeyChainError, PermissionModel, Store,
     SystemClock,
 };
-use lti_store::StoreOptions;
+use lti_store::{Db, StoreOptions, ToolMigrations};
 
 use crate::embed::EmbedHeaders;
 use crate::error::LtiRejection;
@@ -62,6 +62,13 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error("database: {0}")]
     Store(#[from] lti_core::StoreError),
+    /// [`ToolProviderApp::with_migrations`] was combined with
+    /// [`ToolProviderApp::with_store`], which hides the database.
+    #[error(
+        "the tool's migrations need the database itself: give it with with_db (or let the \
+         framework open database.url) instead of with_store"
+    )]
+    ToolMigrationsNeedDb,
 }
 
 /// Builds a tool provider: settings, and optionally the store, clock,
@@ -87,13 +94,24 @@ pub enum StartError {
 pub struct ToolProviderApp {
     settings: Settings,
     root: Option<AppRoot>,
-    store: Option<Arc<dyn Store>>,
+    store: StoreSource,
+    pub(crate) tool_migrations: Option<ToolMigrations>,
     clock: Arc<dyn Clock>,
     permissions: Arc<dyn PermissionModel>,
     pages: Arc<dyn Pages>,
     secret: Option<String>,
     debug_launch: Option<bool>,
     migrate: bool,
+}
+
+/// Where the store comes from.
+enum StoreSource {
+    /// Open `database.url`.
+    Open,
+    /// A database the caller opened.
+    Db(Db),
+    /// Any store (no database for the tool's own tables).
+    Store(Arc<dyn Store>),
 }
 
 impl std::fmt::Debug for ToolProviderApp {
@@ -110,7 +128,8 @@ impl ToolProviderApp {
         Self {
             settings,
             root: None,
-            store: None,
+            store: StoreSource::Open,
+            tool_migrations: None,
             clock: Arc::new(SystemClock),
             permissions: Arc::new(DefaultPermissionModel),
             pages: Arc::new(DefaultPages),
@@ -120,9 +139,51 @@ impl ToolProviderApp {
         }
     }
 
-    /// Uses this store instead of opening `database.url`.
+    /// Uses this store instead of opening `database.url`. The tool then
+    /// has no [`ToolProvider::db`]; see [`with_db`](Self::with_db).
     pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
-        self.store = Some(store);
+        self.store = StoreSource::Store(store);
+        self
+    }
+
+    /// Uses this database instead of opening `database.url`, and keeps it
+    /// reachable through [`ToolProvider::db`] for the tool's own tables.
+    /// Migrations (the framework's, then [`with_migrations`](Self::with_migrations))
+    /// run on it at build unless [`without_migrations`](Self::without_migrations).
+    pub fn with_db(mut self, db: Db) -> Self {
+        self.store = StoreSource::Db(db);
+        self
+    }
+
+    /// Runs the tool's own migrations (tables of its own, numbered from
+    /// [`lti_store::TOOL_MIGRATIONS_START`]) at build, after the
+    /// framework's; `--sqlout` prints them too. Needs the database itself:
+    /// the one the framework opens, or [`with_db`](Self::with_db), not
+    /// [`with_store`](Self::with_store). A second call replaces the first.
+    ///
+    /// In the tool's crate, which depends on `lti-store` and `sqlx` (here
+    /// with the noticeboard example's folders):
+    ///
+    /// ```no_run
+    /// use axum_lti::{Settings, ToolProviderApp};
+    /// use lti_store::ToolMigrations;
+    /// use sqlx::migrate::Migrator;
+    ///
+    /// static SQLITE: Migrator = sqlx::migrate!("../../examples/noticeboard/migrations/sqlite");
+    /// static POSTGRES: Migrator =
+    ///     sqlx::migrate!("../../examples/noticeboard/migrations/postgres");
+    ///
+    /// # async fn run() -> Result<(), axum_lti::StartError> {
+    /// let tool = ToolProviderApp::new(Settings::default())
+    ///     .with_migrations(ToolMigrations::new(&SQLITE, &POSTGRES))
+    ///     .with_app_secret("a long random application secret")
+    ///     .build()
+    ///     .await?;
+    /// let pool = tool.db().and_then(|db| db.sqlite_pool());
+    /// # Ok(()) }
+    /// ```
+    pub fn with_migrations(mut self, migrations: ToolMigrations) -> Self {
+        self.tool_migrations = Some(migrations);
         self
     }
 
@@ -192,10 +253,27 @@ impl ToolProviderApp {
             Some(root) => root,
             None => resolve_root(&self.settings)?,
         };
-        let store: Arc<dyn Store> = match self.store {
-            Some(store) => store,
-            None => Arc::new(open_store(&self.settings, self.migrate).await?),
+        let (store, db): (Arc<dyn Store>, Option<Db>) = match self.store {
+            StoreSource::Store(_) if self.migrate && self.tool_migrations.is_some() => {
+                return Err(StartError::ToolMigrationsNeedDb);
+            }
+            StoreSource::Store(store) => (store, None),
+            StoreSource::Db(db) => {
+                if self.migrate {
+                    db.migrate().await?;
+                }
+                (Arc::new(db.clone()), Some(db))
+            }
+            StoreSource::Open => {
+                let db = open_store(&self.settings, self.migrate).await?;
+                (Arc::new(db.clone()), Some(db))
+            }
         };
+        if self.migrate
+            && let (Some(migrations), Some(db)) = (&self.tool_migrations, &db)
+        {
+            db.migrate_tool(migrations).await?;
+        }
         let secret = match self.secret {
             Some(secret) => secret,
             None => configured_secret(&self.settings)?.ok_or(StartError::NoSecret)?,
@@ -228,6 +306,7 @@ impl ToolProviderApp {
             settings: self.settings,
             root,
             store,
+            db,
             cipher: Arc::new(cipher),
             clock: self.clock,
             permissions: self.permissions,
@@ -304,6 +383,13 @@ impl ToolProvider {
     /// The shared state.
     pub fn state(&self) -> &LtiState {
         &self.state
+    }
+
+    /// The database, for the tool's own tables: present unless the store
+    /// was given with [`ToolProviderApp::with_store`] (see
+    /// [`LtiState::db`]).
+    pub fn db(&self) -> Option<&Db> {
+        self.state.db()
     }
 
     /// The tool's router: the framework's routes (`/launch`, `/ctest`,

@@ -47,6 +47,7 @@ impl Site {
 struct Inner {
     settings: Settings,
     store: Arc<dyn Store>,
+    db: Option<lti_store::Db>,
     cipher: Arc<AppCipher>,
     clock: Arc<dyn Clock>,
     permissions: Arc<dyn PermissionModel>,
@@ -69,6 +70,9 @@ pub(crate) struct StateParts {
     pub(crate) settings: Settings,
     pub(crate) root: AppRoot,
     pub(crate) store: Arc<dyn Store>,
+    /// The concrete database behind `store`, when the framework opened it
+    /// or was given one (`with_db`).
+    pub(crate) db: Option<lti_store::Db>,
     pub(crate) cipher: Arc<AppCipher>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) permissions: Arc<dyn PermissionModel>,
@@ -87,6 +91,7 @@ impl LtiState {
             inner: Arc::new(Inner {
                 settings: parts.settings,
                 store: parts.store,
+                db: parts.db,
                 cipher: parts.cipher,
                 clock: parts.clock,
                 permissions: parts.permissions,
@@ -132,6 +137,16 @@ impl LtiState {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    /// The database behind [`store`](Self::store), for a tool's own tables
+    /// (through [`Db::sqlite_pool`](lti_store::Db::sqlite_pool) or
+    /// [`Db::postgres_pool`](lti_store::Db::postgres_pool)): present when
+    /// the framework opened the database itself or was given it with
+    /// [`ToolProviderApp::with_db`](crate::ToolProviderApp::with_db), absent
+    /// with [`ToolProviderApp::with_store`](crate::ToolProviderApp::with_store).
+    pub fn db(&self) -> Option<&lti_store::Db> {
+        self.inner.db.as_ref()
     }
 
     /// The application cipher (seals consumer secrets, signs cookies).

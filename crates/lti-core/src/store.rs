@@ -354,8 +354,7 @@ pub trait Store: Send + Sync + 'static {
     /// [`NONCE_WINDOW_SECS`] seconds (the launch may proceed); false for a
     /// replay. Atomic: of any number of concurrent calls with one nonce,
     /// exactly one returns true.
-    async fn record_nonce(&self, consumer: ConsumerId, nonce: &str, now: i64)
-    -> StoreResult<bool>;
+    async fn record_nonce(&self, consumer: ConsumerId, nonce: &str, now: i64) -> StoreResult<bool>;
     /// Deletes nonces last seen more than [`NONCE_WINDOW_SECS`] before `now`.
     async fn prune_nonces(&self, now: i64) -> StoreResult<u64>;
 

@@ -12,6 +12,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 
+use crate::migrate::{Owner, ToolMigrations, check_applied, tolerant};
 use crate::options::{Backend, StoreOptions};
 use crate::postgres::{self, PgStore};
 use crate::sqlite::{self, SqliteStore};
@@ -36,18 +37,7 @@ pub async fn open(url: &str, options: &StoreOptions) -> StoreResult<Db> {
 /// The SQL that creates the schema of `backend`: its migrations, in order
 /// (for `--sqlout`).
 pub fn schema_sql(backend: Backend) -> String {
-    let mut text = String::new();
-    for migration in migrator(backend).iter() {
-        text.push_str(&format!(
-            "-- migration {:04} {}\n",
-            migration.version, migration.description
-        ));
-        text.push_str(migration.sql.as_str());
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-    }
-    text
+    crate::migrate::migrations_sql(migrator(backend))
 }
 
 /// The embedded migrations of `backend`.
@@ -120,10 +110,37 @@ impl Db {
 
     /// Applies the migrations not yet applied (safe to run from several
     /// instances at once: sqlx takes a lock on PostgreSQL).
+    ///
+    /// A tool's own migrations in the same table ([`ToolMigrations`],
+    /// numbered from [`TOOL_MIGRATIONS_START`](crate::TOOL_MIGRATIONS_START))
+    /// are left alone; an unknown version below that means a newer program
+    /// migrated the database, and is refused.
     pub async fn migrate(&self) -> StoreResult<()> {
+        let framework = migrator(self.backend());
+        let applied = self.run_migrator(&tolerant(framework)).await?;
+        check_applied(Owner::Framework, framework, &applied)
+    }
+
+    /// Applies a tool's own migrations not yet applied, after checking them
+    /// ([`ToolMigrations::check`]). Run it after [`migrate`](Self::migrate):
+    /// a tool's tables may reference the framework's.
+    ///
+    /// The framework's versions in the table are left alone; an unknown
+    /// version from [`TOOL_MIGRATIONS_START`](crate::TOOL_MIGRATIONS_START)
+    /// up means a newer version of the tool migrated the database, and is
+    /// refused.
+    pub async fn migrate_tool(&self, migrations: &ToolMigrations) -> StoreResult<()> {
+        migrations.check()?;
+        let tool = migrations.migrator(self.backend());
+        let applied = self.run_migrator(&tolerant(tool)).await?;
+        check_applied(Owner::Tool, tool, &applied)
+    }
+
+    /// Runs a migrator; returns every version the table then holds.
+    async fn run_migrator(&self, migrator: &Migrator) -> StoreResult<Vec<i64>> {
         match &self.inner {
-            Inner::Sqlite(store) => store.migrate().await,
-            Inner::Postgres(store) => store.migrate().await,
+            Inner::Sqlite(store) => store.migrate(migrator).await,
+            Inner::Postgres(store) => store.migrate(migrator).await,
         }
     }
 

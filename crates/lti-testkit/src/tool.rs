@@ -165,12 +165,15 @@ impl TestToolBuilder {
     /// provider fail.
     pub async fn try_build(self) -> Result<TestTool, TestToolError> {
         let root = AppRoot::parse(&self.root)?;
-        let store: Arc<dyn Store> = match self.store {
-            Some(store) => store,
-            None => Arc::new(lti_store::open(&self.database_url, &StoreOptions::new()).await?),
+        // A database the builder opens is handed over as such, so the tool's
+        // own tables are reachable (`ToolProvider::db`) and its migrations
+        // (`ToolProviderApp::with_migrations` through `map_app`) run.
+        let app = ToolProviderApp::new(self.settings);
+        let app = match self.store {
+            Some(store) => app.with_store(store),
+            None => app.with_db(lti_store::open(&self.database_url, &StoreOptions::new()).await?),
         };
-        let mut app = ToolProviderApp::new(self.settings)
-            .with_store(store)
+        let mut app = app
             .with_clock(Arc::new(self.clock.clone()))
             .with_app_secret(self.app_secret)
             .with_canonical_root(root.clone());

@@ -117,6 +117,34 @@ where
     Cli::parse().lti.run(routes).await
 }
 
+/// Like [`run`], with a step that configures the [`ToolProviderApp`] the
+/// command line made before it is built: the tool's own migrations, its
+/// pages, its permission model…
+///
+/// ```no_run
+/// use axum::Router;
+/// use axum_lti::{Pages, ToolProviderApp};
+///
+/// struct MyPages;
+/// impl Pages for MyPages {}
+///
+/// #[tokio::main]
+/// async fn main() -> std::process::ExitCode {
+///     axum_lti::cli::run_with(
+///         |app: ToolProviderApp| app.with_pages(MyPages),
+///         |_tool| Router::new(),
+///     )
+///     .await
+/// }
+/// ```
+pub async fn run_with<C, F>(configure: C, routes: F) -> ExitCode
+where
+    C: FnOnce(ToolProviderApp) -> ToolProviderApp,
+    F: FnOnce(&ToolProvider) -> Router,
+{
+    Cli::parse().lti.run_with(configure, routes).await
+}
+
 impl LtiArgs {
     /// Loads the settings, applies the options, then serves (or runs the
     /// command). Errors are printed; the exit code says whether it worked.
@@ -124,7 +152,17 @@ impl LtiArgs {
     where
         F: FnOnce(&ToolProvider) -> Router,
     {
-        match self.run_inner(routes).await {
+        self.run_with(|app| app, routes).await
+    }
+
+    /// Like [`run`](Self::run), with a step that configures the
+    /// [`ToolProviderApp`] before it is built (see [`run_with`]).
+    pub async fn run_with<C, F>(self, configure: C, routes: F) -> ExitCode
+    where
+        C: FnOnce(ToolProviderApp) -> ToolProviderApp,
+        F: FnOnce(&ToolProvider) -> Router,
+    {
+        match self.run_inner(configure, routes).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("error: {err:#}");
@@ -171,8 +209,9 @@ impl LtiArgs {
         Ok(settings)
     }
 
-    async fn run_inner<F>(self, routes: F) -> anyhow::Result<()>
+    async fn run_inner<C, F>(self, configure: C, routes: F) -> anyhow::Result<()>
     where
+        C: FnOnce(ToolProviderApp) -> ToolProviderApp,
         F: FnOnce(&ToolProvider) -> Router,
     {
         let mut settings = self.settings()?;
@@ -180,6 +219,10 @@ impl LtiArgs {
         if self.sqlout {
             let backend = lti_store::Backend::from_url(&settings.database.url)?;
             print!("{}", lti_store::schema_sql(backend));
+            let app = configure(ToolProviderApp::new(settings));
+            if let Some(migrations) = &app.tool_migrations {
+                print!("{}", migrations.schema_sql(backend));
+            }
             return Ok(());
         }
         // Bind before building, so that with port 0 the default canonical
@@ -192,7 +235,7 @@ impl LtiArgs {
         if self.memory && configured_secret(&settings)?.is_none() {
             app = app.with_app_secret(random_secret()?);
         }
-        let tool = app.build().await?;
+        let tool = configure(app).build().await?;
         if self.create_silo {
             admin::create_silo(&tool).await?;
         }

@@ -252,7 +252,9 @@ pub(crate) fn check_message(state: &LtiState, launch: &CheckedLaunch) -> Result<
             q.append_pair("lti_log", &format!("LTI launch refused: {message}"));
             let separator = if return_url.contains('?') { '&' } else { '?' };
             let location = format!("{return_url}{separator}{}", q.finish());
-            Err(LtiRejection::Redirect(Box::new(crate::session::see_other(&location))))
+            Err(LtiRejection::Redirect(Box::new(crate::session::see_other(
+                &location,
+            ))))
         }
         None => Err(launch_failure(StatusCode::BAD_REQUEST, message, None)),
     }

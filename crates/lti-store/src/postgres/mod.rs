@@ -58,12 +58,20 @@ impl PgStore {
         &self.pool
     }
 
-    /// Applies pending migrations.
-    pub(crate) async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR
+    /// Runs `migrator`; returns every version the migrations table then
+    /// holds, the framework's and a tool's.
+    pub(crate) async fn migrate(&self, migrator: &Migrator) -> StoreResult<Vec<i64>> {
+        // sqlx's default table name, which `migrate!` keeps without a
+        // sqlx.toml.
+        const APPLIED_VERSIONS: &str = "SELECT version FROM _sqlx_migrations ORDER BY version";
+        migrator
             .run(&self.pool)
             .await
-            .map_err(|err| map_sqlx_error(err.into()))
+            .map_err(|err| map_sqlx_error(err.into()))?;
+        sqlx::query_scalar(APPLIED_VERSIONS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_sqlx_error)
     }
 
     /// Closes the pool.
