@@ -273,7 +273,14 @@ async fn consumers(tool: &ToolProvider, command: ConsumerCommand) -> anyhow::Res
                 .with_context(|| format!("no silo {silo:?} (create it with `silos add`)"))?;
             let (key, _) = generated(key)?;
             let (secret, made) = generated(secret)?;
-            let consumer = add_consumer(tool, silo.id, &handle, &key, &secret).await?;
+            let consumer = add_consumer(tool, silo.id, &handle, &key, &secret)
+                .await
+                .map_err(|err| match err.downcast_ref::<StoreError>() {
+                    Some(StoreError::Conflict(_)) => {
+                        anyhow::anyhow!("a consumer with key {key:?} exists already")
+                    }
+                    _ => err,
+                })?;
             println!(
                 "Created consumer {:?} in silo {:?}.",
                 consumer.key, silo.slug
