@@ -253,3 +253,66 @@ impl LtiArgs {
 fn random_secret() -> anyhow::Result<String> {
     Ok(lti_core::generate_key(256)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct ToolArgs {
+        #[command(flatten)]
+        lti: LtiArgs,
+        /// A tool author's own option.
+        #[arg(long)]
+        greeting: Option<String>,
+    }
+
+    #[test]
+    fn tool_authors_add_their_own_options() {
+        let args = ToolArgs::try_parse_from([
+            "tool",
+            "-m",
+            "-vv",
+            "--greeting",
+            "hi",
+            "-p",
+            "9000",
+            "--create_silo",
+        ])
+        .expect("parses");
+        assert_eq!(args.greeting.as_deref(), Some("hi"));
+        assert!(args.lti.memory && args.lti.create_silo);
+        assert_eq!(args.lti.verbose, 2);
+        let settings = args.lti.settings().expect("valid settings");
+        assert_eq!(settings.server.port, 9000);
+        assert_eq!(settings.database.url, "sqlite::memory:");
+        assert!(settings.server.dev, "-m mounts the test consumer");
+        assert_eq!(
+            settings.launch.debug_launch,
+            Some(true),
+            "-m turns the doctor on"
+        );
+    }
+
+    #[test]
+    fn options_override_the_settings_file() {
+        let dir = std::env::temp_dir().join(format!("axum-lti-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("settings.json");
+        std::fs::write(
+            &file,
+            r#"{"server": {"port": 7000, "bind": "127.0.0.2"}, "database": {"url": "sqlite:a.db"}}"#,
+        )
+        .expect("write settings");
+        let file_arg = file.display().to_string();
+        let args = Cli::try_parse_from(["tool", "--settings", &file_arg, "--port", "7001"])
+            .expect("parses");
+        let settings = args.lti.settings().expect("valid");
+        assert_eq!(settings.server.port, 7001, "the option wins");
+        assert_eq!(
+            settings.server.bind, "127.0.0.2",
+            "the file wins over the default"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
