@@ -4,7 +4,7 @@
 //! generates a `sqlite_file`, a `sqlite_memory` and a `postgres` module with
 //! one `#[test]` each:
 //!
-//! ```ignore
+//! ```text
 //! use lti_core::Store;
 //! use lti_store::testing::TestResult;
 //!
@@ -329,6 +329,8 @@ pub enum Table {
     Users,
     /// `visits`
     Visits,
+    /// `owners`
+    Owners,
 }
 
 /// How many rows `table` holds (same SQL on both backends).
@@ -342,6 +344,7 @@ pub async fn count_rows(db: &Db, table: Table) -> StoreResult<i64> {
         Table::Resources => "SELECT COUNT(*) FROM resources",
         Table::Users => "SELECT COUNT(*) FROM users",
         Table::Visits => "SELECT COUNT(*) FROM visits",
+        Table::Owners => "SELECT COUNT(*) FROM owners",
     };
     scalar_i64(db, sql).await
 }
