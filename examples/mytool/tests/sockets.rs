@@ -155,3 +155,67 @@ async fn mytool_serves_the_whole_flow_on_postgres() {
     drop(tool);
     drop(schema);
 }
+
+/// The hidden inputs of the test consumer's form with id `launch`.
+fn launch_form_params(html: &str) -> Vec<(String, String)> {
+    let start = html.find(r#"<form id="launch""#).expect("a launch form");
+    let end = start + html[start..].find("</form>").expect("the form ends");
+    html[start..end]
+        .split(r#"<input type="hidden" name=""#)
+        .skip(1)
+        .map(|rest| {
+            let (name, rest) = rest.split_once('"').expect("a name");
+            let value = rest
+                .split_once(r#"value=""#)
+                .and_then(|(_, v)| v.split_once('"'))
+                .map(|(v, _)| v)
+                .expect("a value");
+            (
+                lti_testkit::html_unescape(name),
+                lti_testkit::html_unescape(value),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_test_consumer_of_memory_mode_launches_over_real_http() {
+    // The README's command: in memory, with the test consumer at /dev/.
+    let tool = RunningTool::start(env!("CARGO_BIN_EXE_mytool"), &["--create-silo", "-m"], &[])
+        .expect("mytool starts");
+    let addr: SocketAddr = tool.address.parse().expect("an address");
+    let browser = HttpClient::new(addr).with_host(format!("localhost:{}", addr.port()));
+    let form = browser.get("/dev/").await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let token = form.input_value("csrftoken").expect("a CSRF token");
+    let body = lti_testkit::form_body(&[
+        ("csrftoken", &token),
+        ("consumer", "12345"),
+        ("user_id", "dev-1"),
+        ("given", "Ada"),
+        ("family", "Lovelace"),
+        ("roles", "Instructor"),
+        ("context_id", "c-1"),
+        ("context_title", "Analytical Engines"),
+        ("resource_link_id", "r-1"),
+        ("target", "iframe"),
+    ]);
+    let signed = browser.post_form("/dev/launch", &body).await;
+    assert_eq!(signed.status(), StatusCode::OK, "{}", signed.text());
+    let params = launch_form_params(&signed.text());
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let launch = browser
+        .post_form("/launch", &lti_testkit::form_body(&pairs))
+        .await;
+    assert_eq!(launch.status(), StatusCode::SEE_OTHER, "{}", launch.text());
+    let ctest = browser.follow(&launch).await;
+    assert_eq!(ctest.status(), StatusCode::SEE_OTHER);
+    let page = browser.follow(&ctest).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Hello Ada Lovelace!"), "{html}");
+    assert!(html.contains("Analytical Engines"));
+}
