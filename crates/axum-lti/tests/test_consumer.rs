@@ -58,8 +58,12 @@ async fn the_test_consumer_is_not_mounted_by_default() {
 #[tokio::test]
 async fn the_form_lists_the_enabled_consumers() {
     let tool = dev_tool().await;
-    tool.add_consumer("disabled-key", "a disabled secret").await;
-    tool.set_consumer_enabled("disabled-key", false).await;
+    tool.add_consumer("disabled-key", "a disabled secret")
+        .await
+        .expect("a second consumer");
+    tool.set_consumer_enabled("disabled-key", false)
+        .await
+        .expect("disabled");
     let page = tool.client().get("/dev/").await;
     assert_status(&page, StatusCode::OK);
     let html = page.text();
