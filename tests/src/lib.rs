@@ -3,6 +3,7 @@
 //! ([`nginx`], with TLS from [`tls`]); a real Chromium ([`browser`]).
 
 pub mod browser;
+pub mod hardening;
 pub mod nginx;
 pub mod tls;
 mod webdriver;

@@ -232,6 +232,30 @@ impl ToolProviderApp {
         self
     }
 
+    /// Mounts the admin console under `/admin/` (sets `server.admin`):
+    /// owners log in with an email and password and manage their silo's
+    /// consumers. Accounts are made with the `owners add` command; without
+    /// one nobody can log in. Logins are rate-limited in memory, per
+    /// instance.
+    ///
+    /// ```no_run
+    /// use axum::Router;
+    /// use axum_lti::{Settings, ToolProviderApp};
+    ///
+    /// # async fn run() -> Result<(), axum_lti::StartError> {
+    /// let tool = ToolProviderApp::new(Settings::default())
+    ///     .with_admin()
+    ///     .with_app_secret("a long random application secret")
+    ///     .build()
+    ///     .await?;
+    /// let app: Router = tool.router(Router::new()); // serves <root>admin/
+    /// # Ok(()) }
+    /// ```
+    pub fn with_admin(mut self) -> Self {
+        self.settings.server.admin = true;
+        self
+    }
+
     /// Does not run migrations when opening the database.
     pub fn without_migrations(mut self) -> Self {
         self.migrate = false;
@@ -289,7 +313,9 @@ impl ToolProviderApp {
         let trusted_proxies = match TrustedProxies::parse(&self.settings.server.trusted_proxies) {
             Ok(list) if root_configured && !list.is_empty() => {
                 tracing::warn!(
-                    "server.trusted_proxies is ignored: canonical_root is set and always wins"
+                    "server.trusted_proxies does not set the public URL: canonical_root is set \
+                     and always wins (the admin console's login limiter still reads the \
+                     client address these proxies forward)"
                 );
                 None
             }
@@ -314,7 +340,10 @@ impl ToolProviderApp {
             debug_launch,
             trusted_proxies,
         });
-        Ok(ToolProvider { state })
+        Ok(ToolProvider {
+            state,
+            admin_limiter: Arc::default(),
+        })
     }
 }
 
@@ -377,6 +406,8 @@ pub(crate) async fn open_store(
 #[derive(Clone, Debug)]
 pub struct ToolProvider {
     state: LtiState,
+    /// The admin console's login failures (in memory: per instance).
+    admin_limiter: Arc<crate::admin::LoginLimiter>,
 }
 
 impl ToolProvider {
@@ -393,8 +424,9 @@ impl ToolProvider {
     }
 
     /// The tool's router: the framework's routes (`/launch`, `/ctest`,
-    /// `/wlaunch`, the default page for `/resource/{id}/` and below, and the
-    /// test consumer under `/dev/` when `server.dev` is on) merged
+    /// `/wlaunch`, the default page for `/resource/{id}/` and below, the
+    /// test consumer under `/dev/` when `server.dev` is on and the admin
+    /// console under `/admin/` when `server.admin` is on) merged
     /// with the tool author's routes, all behind the session layer.
     ///
     /// The author's routes win: a route for `/resource/{id}/` replaces the
@@ -420,9 +452,16 @@ impl ToolProvider {
         if self.state.settings().server.dev {
             router = router.merge(crate::dev::routes());
         }
+        if self.state.settings().server.admin {
+            router = router.merge(crate::admin::routes(Arc::clone(&self.admin_limiter)));
+        }
+        // `server.body_limit` holds for axum's body extractors too (`Form`,
+        // `Json`, `Bytes` in the tool's handlers), not only the framework's.
+        let body_limit = self.state.settings().server.body_limit;
         let mut app = router
             .merge(tool_routes)
             .fallback(fallback)
+            .layer(axum::extract::DefaultBodyLimit::max(body_limit))
             .layer(SessionLayer::new(self.state.clone()));
         let prefix = self.state.root().path().trim_end_matches('/');
         if !prefix.is_empty() {
@@ -433,6 +472,19 @@ impl ToolProvider {
             let headers = headers.clone();
             async move { headers.apply(response) }
         }))
+        // One span per request, outermost, so every log line of a request
+        // carries its method and path.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |request: &http::Request<axum::body::Body>| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path()
+                    )
+                },
+            ),
+        )
     }
 }
 

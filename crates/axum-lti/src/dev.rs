@@ -177,6 +177,12 @@ async fn sign_launch(state: LtiState, Form(form): Form<LaunchForm>) -> Response 
 }
 
 async fn signed_launch_page(state: &LtiState, form: &LaunchForm) -> Result<String, LtiRejection> {
+    // PostgreSQL text cannot hold NUL: a lookup with one fails (a 500).
+    if form.consumer.contains('\0') {
+        return Err(LtiRejection::BadRequest(
+            "A consumer key cannot contain a NUL character.".into(),
+        ));
+    }
     let consumer = state
         .store()
         .find_consumer_by_key(&form.consumer)

@@ -233,3 +233,73 @@ pub(crate) fn finish_rejection(pages: &dyn Pages, path: &str, response: Response
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(body))
 }
+
+/// An error response the framework did not render — axum's own 405 for a
+/// method a route does not serve, the plain-text refusal of an axum
+/// extractor (`Form`, `Path`, `Query`, `Json`) in a handler, a bare
+/// `StatusCode` — becomes the error page of its status, with the refusal's
+/// text (when short) as the message; a server error's text is logged, never
+/// shown. So no refusal reaches a person as an empty or plain-text page.
+pub(crate) async fn page_for_bare_error(
+    pages: &dyn Pages,
+    path: &str,
+    response: Response,
+) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<RejectionLog>().is_some()
+    {
+        return response;
+    }
+    let empty = axum::body::HttpBody::size_hint(response.body()).exact() == Some(0);
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| t.starts_with("text/plain"));
+    if !(empty || plain) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = if empty {
+        String::new()
+    } else {
+        axum::body::to_bytes(body, 2048)
+            .await
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let title = status.canonical_reason().unwrap_or("Error");
+    let message = if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), path, reason = %text, "request failed");
+        "The tool failed to handle this request. The problem has been logged.".to_owned()
+    } else {
+        tracing::warn!(status = status.as_u16(), path, reason = %text, "request refused");
+        match status {
+            _ if !text.is_empty() => text,
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "This address does not accept this kind of request.".to_owned()
+            }
+            StatusCode::NOT_FOUND => "There is no page at this address.".to_owned(),
+            _ => format!(
+                "The request could not be served ({} {title}).",
+                status.as_u16()
+            ),
+        }
+    };
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title: title.to_owned(),
+        message,
+        doctor: None,
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Response::from_parts(parts, axum::body::Body::from(pages.error(&page)))
+}

@@ -32,6 +32,7 @@
 //! database, `--create-silo`, admin commands and graceful shutdown: see
 //! [`cli`].
 
+mod admin;
 mod app;
 mod body;
 mod cartridge;
@@ -51,6 +52,7 @@ mod visit;
 #[cfg(test)]
 mod testing;
 
+pub use admin::{OwnerPasswordError, hash_owner_password};
 pub use app::{APP_SECRET_ENV, StartError, ToolProvider, ToolProviderApp};
 pub use cartridge::cartridge_xml;
 pub use error::LtiRejection;
@@ -66,6 +68,46 @@ pub use settings::{
 };
 pub use state::LtiState;
 pub use visit::Visit;
+
+/// Fuzzing entry point of the session-cookie parser (`fuzz/`): not part
+/// of the API. Panics only on a bug, never on bad input.
+#[doc(hidden)]
+pub fn fuzz_session_cookie(data: &[u8]) {
+    session::fuzz_cookie(data);
+}
+
+/// Test hook: how many launch signatures the current thread has verified
+/// (HMAC computations, including the dummy one for unknown keys). Not part
+/// of the API.
+#[doc(hidden)]
+pub fn launch_signature_checks_on_this_thread() -> u64 {
+    launch::signature_checks_on_this_thread()
+}
+
+/// Benchmark hook (`benches/pages.rs`): the signed cookie of an established
+/// session with `payload`, as the session layer writes it. Not part of the
+/// API.
+#[doc(hidden)]
+pub fn bench_session_cookie(
+    cipher: &lti_core::AppCipher,
+    payload: &[(&str, &str)],
+    now: i64,
+) -> String {
+    let mut data = session::SessionData::new(now);
+    data.established = true;
+    for (key, value) in payload {
+        data.payload.insert((*key).to_owned(), (*value).to_owned());
+    }
+    data.to_cookie(cipher, now)
+}
+
+/// Benchmark hook (`benches/pages.rs`): verifies and parses a session
+/// cookie value exactly as the session layer does on every request. Not
+/// part of the API.
+#[doc(hidden)]
+pub fn bench_verify_session_cookie(value: &str, cipher: &lti_core::AppCipher) -> bool {
+    session::SessionData::from_cookie(value, cipher).is_some()
+}
 
 /// The LTI vocabulary: launch parameters, roles, permissions, records.
 pub use lti_core as core;

@@ -160,7 +160,9 @@ impl AppRoot {
             && other.host == self.host
             && other.port == self.port
             && other.path.starts_with(&self.path)
-            && !url.contains(['\r', '\n', '\\'])
+            // No control character (CR, LF, NUL, tab…) can reach a
+            // `Location` header, and no `\` that a browser reads as `/`.
+            && !url.chars().any(|c| c.is_control() || c == '\\')
     }
 }
 
@@ -241,5 +243,7 @@ mod tests {
         assert!(!r.contains_url("//evil.org/tool/"));
         assert!(!r.contains_url("/tool/"));
         assert!(!r.contains_url("https://x.org/tool/\r\nSet-Cookie: a=b"));
+        assert!(!r.contains_url("https://x.org/tool/\0/"));
+        assert!(!r.contains_url("https://x.org/tool/\t/"));
     }
 }

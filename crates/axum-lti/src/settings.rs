@@ -88,6 +88,10 @@ pub struct ServerSettings {
     /// signs launches with stored secrets: for development only). `--dev`
     /// and `-m` turn it on.
     pub dev: bool,
+    /// Mount the admin console under `/admin/`, where owners (accounts
+    /// made with `owners add`) manage their silo's consumers. `--admin`
+    /// turns it on.
+    pub admin: bool,
     /// Addresses and CIDR blocks (`10.0.0.5`, `10.0.0.0/8`, `::1`) of
     /// reverse proxies whose `Forwarded` / `X-Forwarded-Proto`, `-Host`,
     /// `-Port` and `-Prefix` headers give the public URL. Used only when
@@ -95,6 +99,8 @@ pub struct ServerSettings {
     /// only for requests whose TCP peer is in the list. The command line
     /// serves with the peer address; a tool that serves the router itself
     /// must use `into_make_service_with_connect_info::<SocketAddr>()`.
+    /// The admin console's login limiter also takes the client address
+    /// from these proxies' `X-Forwarded-For`, canonical root or not.
     pub trusted_proxies: Vec<String>,
     /// Origins allowed to frame the tool's pages, sent as
     /// `Content-Security-Policy: frame-ancestors …` (e.g.
@@ -115,6 +121,7 @@ impl Default for ServerSettings {
             log: "info".into(),
             shutdown_grace_secs: 10,
             dev: false,
+            admin: false,
             trusted_proxies: Vec::new(),
             frame_ancestors: vec!["*".into()],
             referrer_policy: "strict-origin-when-cross-origin".into(),
@@ -471,6 +478,7 @@ mod tests {
         assert_eq!(s.server.bind, d.server.bind);
         assert_eq!(s.server.body_limit, d.server.body_limit);
         assert_eq!(s.server.trusted_proxies, d.server.trusted_proxies);
+        assert_eq!(s.server.admin, d.server.admin);
         assert_eq!(s.server.frame_ancestors, d.server.frame_ancestors);
         assert_eq!(s.server.referrer_policy, d.server.referrer_policy);
         assert_eq!(s.database.url, d.database.url);

@@ -15,7 +15,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-use crate::{Permissions, ResourceId};
+use crate::{ConsumerUsage, NewOwner, OwnerId, OwnerRecord, PasswordHash, Permissions, ResourceId};
 
 /// Seconds during which a nonce may not be reused: 90 minutes (spec §5.3).
 pub const NONCE_WINDOW_SECS: i64 = 90 * 60;
@@ -327,6 +327,8 @@ pub trait Store: Send + Sync + 'static {
     async fn find_silo_by_slug(&self, slug: &str) -> StoreResult<Option<SiloRecord>>;
     /// Deletes a silo and, by cascade, its consumers and their data.
     async fn delete_silo(&self, silo: SiloId) -> StoreResult<bool>;
+    /// The silo with this id.
+    async fn find_silo(&self, id: SiloId) -> StoreResult<Option<SiloRecord>>;
 
     // --- consumers ---
 
@@ -347,6 +349,35 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a consumer and, by cascade, its contexts, resources, users,
     /// visits and nonces. False when there was none.
     async fn delete_consumer(&self, id: ConsumerId) -> StoreResult<bool>;
+    /// How many contexts, resources, users and visits a consumer has (what
+    /// [`delete_consumer`](Self::delete_consumer) would delete with it).
+    async fn consumer_usage(&self, id: ConsumerId) -> StoreResult<ConsumerUsage>;
+
+    // --- owners (the admin console's accounts) ---
+
+    /// Creates an owner, its email normalized
+    /// ([`normalize_email`](crate::normalize_email)); a duplicate email is a
+    /// [`StoreError::Conflict`], an unknown silo [`StoreError::NotFound`].
+    async fn create_owner(&self, new: NewOwner) -> StoreResult<OwnerRecord>;
+    /// The owner with this email (normalized before the lookup).
+    async fn find_owner_by_email(&self, email: &str) -> StoreResult<Option<OwnerRecord>>;
+    /// The owner with this id.
+    async fn find_owner(&self, id: OwnerId) -> StoreResult<Option<OwnerRecord>>;
+    /// The owners of a silo, ordered by email.
+    async fn list_owners(&self, silo: SiloId) -> StoreResult<Vec<OwnerRecord>>;
+    /// Replaces an owner's password hash and moves its session epoch on
+    /// (a new password ends every admin session); `now` becomes `updated`.
+    async fn set_owner_password(
+        &self,
+        id: OwnerId,
+        password: &PasswordHash,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Moves an owner's session epoch on, ending every admin session opened
+    /// before (log out); returns the new epoch.
+    async fn end_owner_sessions(&self, id: OwnerId, now: i64) -> StoreResult<i64>;
+    /// Deletes an owner. False when there was none.
+    async fn delete_owner(&self, id: OwnerId) -> StoreResult<bool>;
 
     // --- nonces ---
 

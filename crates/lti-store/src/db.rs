@@ -4,9 +4,10 @@ use std::fmt;
 
 use async_trait::async_trait;
 use lti_core::{
-    ConsumerId, ConsumerRecord, ContextData, ContextKey, ContextRecord, LaunchOutcome,
-    LaunchRecord, NewConsumer, ResourceData, ResourceId, ResourceRecord, SealedSecret, SiloId,
-    SiloRecord, Store, StoreResult, StoredAppKey, UserData, UserRecord, VisitBundle, VisitRecord,
+    ConsumerId, ConsumerRecord, ConsumerUsage, ContextData, ContextKey, ContextRecord,
+    LaunchOutcome, LaunchRecord, NewConsumer, NewOwner, OwnerId, OwnerRecord, PasswordHash,
+    ResourceData, ResourceId, ResourceRecord, SealedSecret, SiloId, SiloRecord, Store, StoreResult,
+    StoredAppKey, UserData, UserRecord, VisitBundle, VisitRecord,
 };
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPool;
@@ -199,6 +200,10 @@ impl Store for Db {
         dispatch!(self.delete_silo(silo))
     }
 
+    async fn find_silo(&self, id: SiloId) -> StoreResult<Option<SiloRecord>> {
+        dispatch!(self.find_silo(id))
+    }
+
     async fn create_consumer(&self, new: NewConsumer) -> StoreResult<ConsumerRecord> {
         dispatch!(self.create_consumer(new))
     }
@@ -229,6 +234,43 @@ impl Store for Db {
 
     async fn delete_consumer(&self, id: ConsumerId) -> StoreResult<bool> {
         dispatch!(self.delete_consumer(id))
+    }
+
+    async fn consumer_usage(&self, id: ConsumerId) -> StoreResult<ConsumerUsage> {
+        dispatch!(self.consumer_usage(id))
+    }
+
+    async fn create_owner(&self, new: NewOwner) -> StoreResult<OwnerRecord> {
+        dispatch!(self.create_owner(new))
+    }
+
+    async fn find_owner_by_email(&self, email: &str) -> StoreResult<Option<OwnerRecord>> {
+        dispatch!(self.find_owner_by_email(email))
+    }
+
+    async fn find_owner(&self, id: OwnerId) -> StoreResult<Option<OwnerRecord>> {
+        dispatch!(self.find_owner(id))
+    }
+
+    async fn list_owners(&self, silo: SiloId) -> StoreResult<Vec<OwnerRecord>> {
+        dispatch!(self.list_owners(silo))
+    }
+
+    async fn set_owner_password(
+        &self,
+        id: OwnerId,
+        password: &PasswordHash,
+        now: i64,
+    ) -> StoreResult<()> {
+        dispatch!(self.set_owner_password(id, password, now))
+    }
+
+    async fn end_owner_sessions(&self, id: OwnerId, now: i64) -> StoreResult<i64> {
+        dispatch!(self.end_owner_sessions(id, now))
+    }
+
+    async fn delete_owner(&self, id: OwnerId) -> StoreResult<bool> {
+        dispatch!(self.delete_owner(id))
     }
 
     async fn record_nonce(&self, consumer: ConsumerId, nonce: &str, now: i64) -> StoreResult<bool> {

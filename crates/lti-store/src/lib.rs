@@ -22,13 +22,14 @@
 //!
 //! # Schema
 //!
-//! Eight tables (migrations in `migrations/sqlite` and `migrations/postgres`,
+//! Nine tables (migrations in `migrations/sqlite` and `migrations/postgres`,
 //! same numbers and names, append-only): `app_keys`, `silos`, `consumers`,
-//! `nonces`, `contexts`, `resources`, `users`, `visits`. Unique constraints
-//! on the consumer key, the silo slug, and per consumer on `context_id`,
-//! `link_id` and `user_id` (spec QL-13). Deleting a silo deletes its
-//! consumers; deleting a consumer deletes its nonces, contexts, resources,
-//! users and visits.
+//! `nonces`, `contexts`, `resources`, `users`, `visits` (`0001_initial`) and
+//! `owners` (`0002_owners`: the admin console's accounts). Unique
+//! constraints on the consumer key, the silo slug, the owner email, and per
+//! consumer on `context_id`, `link_id` and `user_id` (spec QL-13). Deleting
+//! a silo deletes its consumers and owners; deleting a consumer deletes its
+//! nonces, contexts, resources, users and visits.
 //!
 //! | Rust | PostgreSQL | SQLite | Note |
 //! |---|---|---|---|
@@ -39,6 +40,7 @@
 //! | `enabled` | `BOOLEAN` | `INTEGER` 0/1 | |
 //! | `Permissions` | `BIGINT` | `INTEGER` | the permission bits |
 //! | sealed secrets, wrapped keys | `TEXT` | `TEXT` | the application cipher's text form only |
+//! | owner password hashes | `TEXT` | `TEXT` | Argon2id PHC strings made by the caller |
 //! | launch parameters | `TEXT` | `TEXT` | JSON array of `[name, value]` pairs |
 //!
 //! Absent optional values are NULL, never `''` (spec QL-8): an empty string
@@ -108,6 +110,9 @@
 //! of each figure is the round trip itself: pool checkout (sqlx pings a
 //! connection before handing it out) and, for SQLite, the hop to the
 //! connection's worker thread; the SQL alone runs in 13–20 µs on SQLite.
+//! (Since these figures, SQLite pools skip the ping, and SQLite's hot-path
+//! writes go through a one-connection writer pool so that writers queue
+//! instead of sleeping in the busy handler: see `PERFORMANCE.md`.)
 //!
 //! One trap, measured as `sqlite-large-analyzed`: after an `ANALYZE`,
 //! `find_visit` on SQLite took 151 µs (1.8× empty). The bundled SQLite is
@@ -121,6 +126,7 @@ mod db;
 mod error;
 mod migrate;
 mod options;
+mod owners;
 mod postgres;
 mod rows;
 mod sqlite;

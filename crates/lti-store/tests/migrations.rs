@@ -70,6 +70,7 @@ fn schema_sql_creates_every_table() {
             "resources",
             "users",
             "visits",
+            "owners",
         ] {
             assert!(
                 sql.contains(&format!("CREATE TABLE {table} (")),

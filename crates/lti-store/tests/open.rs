@@ -142,7 +142,7 @@ async fn postgres_connection_settings() -> TestResult {
     )
     .fetch_one(pool)
     .await?;
-    assert_eq!(tables, 9, "eight tables and _sqlx_migrations");
+    assert_eq!(tables, 10, "nine tables and _sqlx_migrations");
     db.close().await;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Administration commands: silos, consumers, key rotation, pruning and the
-//! tool configuration XML.
+//! Administration commands: silos, consumers, owners (in `owners.rs`), key
+//! rotation, pruning and the tool configuration XML.
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
@@ -17,6 +17,9 @@ pub enum Command {
     /// Manage consumers (LMS credentials).
     #[command(subcommand)]
     Consumers(ConsumerCommand),
+    /// Manage owners (logins to the admin console, one silo each).
+    #[command(subcommand)]
+    Owners(super::owners::OwnerCommand),
     /// Manage the application key.
     #[command(subcommand)]
     Keys(KeyCommand),
@@ -224,6 +227,7 @@ pub(crate) async fn run(tool: &ToolProvider, command: Command) -> anyhow::Result
             }
         }
         Command::Consumers(command) => consumers(tool, command).await?,
+        Command::Owners(command) => super::owners::run(tool, command).await?,
         Command::Keys(KeyCommand::Rotate {
             keynum,
             secret_file,

@@ -11,8 +11,9 @@
 //!       --database-url URL   sqlite:PATH, sqlite::memory: or postgres://…
 //!       --canonical-root URL the public URL the LMS launches (scheme, host, port, prefix)
 //!       --create-silo        create the silo and consumer of the `silo` settings (12345/secret)
+//!       --admin              mount the admin console at <root>admin/ (server.admin)
 //!       --sqlout             print the database schema and exit
-//! commands: silos, consumers, keys, prune, config-xml
+//! commands: silos, consumers, owners, keys, prune, config-xml
 //! ```
 //!
 //! A tool with options of its own flattens [`LtiArgs`] into its parser:
@@ -39,6 +40,7 @@
 //! ```
 
 mod admin;
+mod owners;
 mod serve;
 
 use std::path::PathBuf;
@@ -48,6 +50,7 @@ use axum::Router;
 use clap::{Args, Parser};
 
 pub use admin::{Command, ConsumerCommand, KeyCommand, SiloCommand};
+pub use owners::{OWNER_PASSWORD_ENV, OwnerCommand};
 
 use crate::app::{ToolProvider, ToolProviderApp, configured_secret};
 use crate::settings::Settings;
@@ -72,6 +75,10 @@ pub struct LtiArgs {
     /// Mount the built-in test consumer at <root>dev/ (implied by -m).
     #[arg(long)]
     pub dev: bool,
+    /// Mount the admin console at <root>admin/, where owners (see `owners
+    /// add`) manage their silo's consumers (sets server.admin).
+    #[arg(long)]
+    pub admin: bool,
     /// A JSON settings file (every key is optional; see config/settings.json).
     #[arg(long, value_name = "FILE", global = true)]
     pub settings: Option<PathBuf>,
@@ -197,6 +204,9 @@ impl LtiArgs {
         }
         if self.dev {
             settings.server.dev = true;
+        }
+        if self.admin {
+            settings.server.admin = true;
         }
         if self.memory {
             settings.server.dev = true;

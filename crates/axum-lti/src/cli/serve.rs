@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
 use crate::app::ToolProvider;
@@ -48,11 +47,7 @@ pub(crate) async fn serve(
 ) -> anyhow::Result<()> {
     let settings = tool.state().settings().clone();
     let local = listener.local_addr()?;
-    let app = tool
-        .router(routes)
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-        }));
+    let app = tool.router(routes);
 
     let root = tool.state().root().clone();
     let launch_url = root.join("launch");
@@ -70,6 +65,15 @@ pub(crate) async fn serve(
         if !root.is_loopback() {
             tracing::warn!(
                 "the test consumer is mounted on a public address: use it for development only"
+            );
+        }
+    }
+    if settings.server.admin {
+        println!("Admin console: {}", root.join("admin/"));
+        if !has_owners(&tool).await {
+            tracing::warn!(
+                "the admin console is mounted but no owner exists yet, so nobody can log in: \
+                 create one with `owners add --silo SLUG --email ADDRESS`"
             );
         }
     }
@@ -103,6 +107,25 @@ pub(crate) async fn serve(
     };
     maintenance.abort();
     result
+}
+
+/// True when some silo has an owner (a failing store counts as yes: the
+/// check only decides whether to warn).
+async fn has_owners(tool: &ToolProvider) -> bool {
+    let store = tool.state().store();
+    let Ok(silos) = store.list_silos().await else {
+        return true;
+    };
+    for silo in silos {
+        if store
+            .list_owners(silo.id)
+            .await
+            .map_or(true, |o| !o.is_empty())
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

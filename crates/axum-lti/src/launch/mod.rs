@@ -4,6 +4,8 @@
 mod doctor;
 mod verify;
 
+pub(crate) use verify::signature_checks_on_this_thread;
+
 use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;

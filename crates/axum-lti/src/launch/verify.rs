@@ -118,6 +118,21 @@ pub(crate) async fn authenticate(
             None,
         ));
     }
+    // PostgreSQL text cannot hold NUL: every query carrying one fails (a
+    // 500 before this check). No LTI value needs it, so refuse the launch
+    // before anything is looked up or stored, on every backend alike.
+    if let Some(p) = request
+        .parameters()
+        .iter()
+        .find(|p| p.name().contains('\0') || p.value().contains('\0'))
+    {
+        let name: String = p.name().chars().take(64).collect();
+        return Err(launch_failure(
+            StatusCode::BAD_REQUEST,
+            format!("The launch parameter {name:?} contains a NUL character."),
+            None,
+        ));
+    }
 
     let consumer = state
         .store()
@@ -213,11 +228,29 @@ pub(crate) async fn authenticate(
 /// Canvas copies into the body (they are signed only once; field survey
 /// §2.2 #12). Returns the request whose parameters verified.
 fn verify_signature(request: &SignedRequest, secret: &str) -> Option<SignedRequest> {
+    count_signature_check();
     if request.verify(secret).is_ok() {
         return Some(request.clone());
     }
     let retry = request.without_canvas_query_duplicates()?;
+    count_signature_check();
     retry.verify(secret).is_ok().then_some(retry)
+}
+
+thread_local! {
+    /// Signature verifications (HMAC computations) run on this thread.
+    static SIGNATURE_CHECKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn count_signature_check() {
+    SIGNATURE_CHECKS.with(|n| n.set(n.get() + 1));
+}
+
+/// How many launch signatures this thread has verified: the test hook that
+/// shows an unknown or disabled consumer key costs the same signature work
+/// as a known one (spec §5.2 O-9).
+pub(crate) fn signature_checks_on_this_thread() -> u64 {
+    SIGNATURE_CHECKS.with(std::cell::Cell::get)
 }
 
 /// The LTI checks L-1..L-3 and the id length limits. Protocol errors of an

@@ -42,9 +42,11 @@ fn user_agent(headers: &HeaderMap) -> &str {
         .unwrap_or("")
 }
 
-/// A 303 See Other to an absolute URL.
+/// A 303 See Other to an absolute URL. Bytes a URI may not hold as they
+/// are (non-ASCII, as in an IRI return URL an LMS sends, spaces) are
+/// percent-encoded (RFC 3987 §3.1), so every target can be sent.
 pub(crate) fn see_other(location: &str) -> Response {
-    match HeaderValue::from_str(location) {
+    match HeaderValue::from_str(&uri_escape(location)) {
         Ok(value) => {
             let mut response = Response::new(Body::empty());
             *response.status_mut() = StatusCode::SEE_OTHER;
@@ -56,6 +58,22 @@ pub(crate) fn see_other(location: &str) -> Response {
         }
         Err(_) => LtiRejection::Internal("unrepresentable redirect target".into()).into_response(),
     }
+}
+
+/// `url` with every byte outside visible ASCII percent-encoded.
+fn uri_escape(url: &str) -> std::borrow::Cow<'_, str> {
+    if url.bytes().all(|b| b.is_ascii_graphic()) {
+        return std::borrow::Cow::Borrowed(url);
+    }
+    let mut out = String::with_capacity(url.len() + 16);
+    for byte in url.bytes() {
+        if byte.is_ascii_graphic() {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn query_string(pairs: &[(&str, &str)]) -> String {

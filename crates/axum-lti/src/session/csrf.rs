@@ -57,6 +57,15 @@ impl CsrfToken {
         &self.value
     }
 
+    /// The token of `session` as it stands (creating a session if there is
+    /// none), for a handler that already holds the session.
+    pub(crate) fn for_session(state: &LtiState, session: &Session) -> Self {
+        Self {
+            field: state.settings().session.csrf_field.clone(),
+            value: token_for(state, &session.id()),
+        }
+    }
+
     /// A hidden input element carrying the token.
     pub fn hidden_input(&self) -> String {
         format!(

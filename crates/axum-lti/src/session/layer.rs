@@ -16,7 +16,7 @@ use super::Session;
 use super::cookies::cookie_values;
 use super::csrf::check_csrf;
 use super::data::SessionData;
-use crate::error::finish_rejection;
+use crate::error::{finish_rejection, page_for_bare_error};
 use crate::state::LtiState;
 
 /// Installs sessions in front of a router. [`ToolProviderApp`] adds it; use
@@ -129,6 +129,7 @@ where
     } else {
         call(&mut inner, request).await
     };
+    let response = page_for_bare_error(state.pages(), &path, response).await;
     let response = finish_rejection(state.pages(), &path, response);
     write_cookies(&state, &session, response)
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod launch;
+mod owners;
 
 use std::str::FromStr;
 
@@ -28,9 +29,15 @@ impl PgStore {
     /// Connects to the database a `postgres://` or `postgresql://` URL
     /// names.
     pub(crate) async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Self> {
-        let mut connect = PgConnectOptions::from_str(url)
-            .map_err(map_sqlx_error)?
-            .application_name(options.application_name.as_deref().unwrap_or("lti-store"));
+        let mut connect = PgConnectOptions::from_str(url).map_err(map_sqlx_error)?;
+        // The options' name, else the URL's `application_name`, else ours:
+        // an operator can tell the instances apart in pg_stat_activity.
+        let name = options
+            .application_name
+            .clone()
+            .or_else(|| connect.get_application_name().map(str::to_owned))
+            .unwrap_or_else(|| "lti-store".to_owned());
+        connect = connect.application_name(&name);
         // Startup parameters, so every connection the pool ever opens has
         // them before its first statement. The timeout is the server-side
         // backstop against a connection left inside a transaction: the

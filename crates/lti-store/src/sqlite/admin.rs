@@ -187,7 +187,7 @@ impl SqliteStore {
             .bind(nonce)
             .bind(now)
             .bind(NONCE_WINDOW_SECS)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_sqlx_error)?;
         Ok(done.rows_affected() == 1)
@@ -198,7 +198,7 @@ impl SqliteStore {
         let done = sqlx::query(SQL)
             .bind(now)
             .bind(NONCE_WINDOW_SECS)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_sqlx_error)?;
         Ok(done.rows_affected())

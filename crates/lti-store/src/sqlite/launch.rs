@@ -22,7 +22,7 @@ impl SqliteStore {
         data: &ContextData,
     ) -> StoreResult<ContextRecord> {
         validate_context(data)?;
-        let mut conn = self.pool.acquire().await.map_err(map_sqlx_error)?;
+        let mut conn = self.writer.acquire().await.map_err(map_sqlx_error)?;
         upsert_context(&mut conn, consumer, data).await
     }
 
@@ -33,7 +33,7 @@ impl SqliteStore {
         data: &ResourceData,
     ) -> StoreResult<ResourceRecord> {
         validate_resource(data)?;
-        let mut conn = self.pool.acquire().await.map_err(map_sqlx_error)?;
+        let mut conn = self.writer.acquire().await.map_err(map_sqlx_error)?;
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -50,7 +50,7 @@ impl SqliteStore {
         data: &UserData,
     ) -> StoreResult<UserRecord> {
         validate_user(data)?;
-        let mut conn = self.pool.acquire().await.map_err(map_sqlx_error)?;
+        let mut conn = self.writer.acquire().await.map_err(map_sqlx_error)?;
         upsert_user(&mut conn, consumer, data).await
     }
 
@@ -71,7 +71,7 @@ impl SqliteStore {
 
     pub(crate) async fn record_launch(&self, launch: LaunchRecord) -> StoreResult<LaunchOutcome> {
         validate_launch(&launch)?;
-        let pool = self.pool.clone();
+        let pool = self.writer.clone();
         run_detached(async move {
             let mut attempts = 0;
             loop {
@@ -144,7 +144,7 @@ impl SqliteStore {
         let done = sqlx::query(SQL)
             .bind(old)
             .bind(new)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_sqlx_error)?;
         Ok(done.rows_affected())
@@ -155,7 +155,7 @@ impl SqliteStore {
         if from == into {
             return Ok(0);
         }
-        let (pool, from, into) = (self.pool.clone(), from.to_owned(), into.to_owned());
+        let (pool, from, into) = (self.writer.clone(), from.to_owned(), into.to_owned());
         run_detached(async move {
             let mut tx = begin_write(&pool).await?;
             let result = merge_in(&mut tx, &from, &into).await;
@@ -168,7 +168,7 @@ impl SqliteStore {
         const SQL: &str = "UPDATE visits SET session = NULL WHERE session = $1";
         let done = sqlx::query(SQL)
             .bind(session)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_sqlx_error)?;
         Ok(done.rows_affected())
@@ -178,7 +178,7 @@ impl SqliteStore {
         const SQL: &str = "DELETE FROM visits WHERE session IS NULL AND launched < $1";
         let done = sqlx::query(SQL)
             .bind(launched_before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_sqlx_error)?;
         Ok(done.rows_affected())

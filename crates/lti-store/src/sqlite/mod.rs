@@ -6,6 +6,7 @@
 
 mod admin;
 mod launch;
+mod owners;
 
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,13 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
+    /// The connection that writes on the hot paths (launches, nonces,
+    /// sessions): a pool of one. SQLite has one writer at a time; queueing
+    /// writers here, in order and without sleeping, replaces the busy
+    /// handler's back-off sleeps (1, 2, 5 … 100 ms) that several pooled
+    /// connections racing for the write lock would take. For an in-memory
+    /// database it is the same pool as `pool` (see PERFORMANCE.md).
+    writer: SqlitePool,
     /// For an in-memory database: one connection outside the pool, held for
     /// the store's lifetime. SQLite drops a shared in-memory database when
     /// its last connection closes, and the pool may close and reopen its
@@ -72,11 +80,23 @@ impl SqliteStore {
                     .unwrap_or(DEFAULT_SQLITE_MAX_CONNECTIONS),
             )
             .acquire_timeout(options.acquire_timeout)
+            // No ping before each acquire: a SQLite connection is a local
+            // file handle that cannot go stale, and each ping is one more
+            // hand-off to the connection's thread (see PERFORMANCE.md).
+            .test_before_acquire(false)
+            .connect_with(connect.clone())
+            .await
+            .map_err(map_sqlx_error)?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
             .connect_with(connect)
             .await
             .map_err(map_sqlx_error)?;
         Ok(Self {
             pool,
+            writer,
             _keeper: None,
         })
     }
@@ -99,12 +119,14 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(connect)
             .await
             .map_err(map_sqlx_error)?;
         Ok(Self {
+            writer: pool.clone(),
             pool,
             _keeper: Some(Arc::new(Mutex::new(keeper))),
         })
@@ -134,6 +156,7 @@ impl SqliteStore {
     /// Closes the pool (and, for an in-memory database, lets it go once the
     /// last clone of the store is dropped).
     pub(crate) async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
