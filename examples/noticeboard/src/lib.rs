@@ -62,13 +62,12 @@ static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 pub static MIGRATIONS: ToolMigrations = ToolMigrations::new(&SQLITE_MIGRATOR, &POSTGRES_MIGRATOR);
 
 /// Configures the framework for the noticeboard: its migrations run after
-/// the framework's when the database is opened.
+/// the framework's when the database is opened, and the admin console
+/// (`/admin/`) manages consumers — the part of Pyslet's multi-tenant
+/// noticeboard (spec §10.4) that this port leaves to the framework. Create
+/// an owner with `noticeboard owners add --silo testing --email …`.
 pub fn configure(app: ToolProviderApp) -> ToolProviderApp {
-    // The admin console goes here once the framework has it:
-    // `app.with_admin()` (consumer management, the part of Pyslet's
-    // multi-tenant noticeboard, spec §10.4, that this port leaves to the
-    // framework).
-    app.with_migrations(MIGRATIONS)
+    app.with_migrations(MIGRATIONS).with_admin()
 }
 
 /// The noticeboard's routes, for [`axum_lti::ToolProvider::router`]. They
