@@ -20,6 +20,8 @@ pub struct RunningTool {
     child: Child,
     /// The address it listens on, e.g. `127.0.0.1:41234`.
     pub address: String,
+    /// What it printed on stdout before it served.
+    pub banner: Vec<String>,
 }
 
 impl RunningTool {
@@ -43,17 +45,29 @@ impl RunningTool {
             .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            let mut banner = Vec::new();
+            let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 println!("[tool] {line}");
+                if sent {
+                    continue;
+                }
                 if let Some(rest) = line.strip_prefix("axum-lti tool listening on http://") {
-                    let _ = tx.send(rest.trim().to_owned());
+                    let _ = tx.send((rest.trim().to_owned(), std::mem::take(&mut banner)));
+                    sent = true;
+                } else {
+                    banner.push(line);
                 }
             }
         });
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(address) = rx.recv_timeout(Duration::from_millis(100)) {
-                return Ok(Self { child, address });
+            if let Ok((address, banner)) = rx.recv_timeout(Duration::from_millis(100)) {
+                return Ok(Self {
+                    child,
+                    address,
+                    banner,
+                });
             }
             if let Some(status) = child.try_wait()? {
                 anyhow::bail!("{binary} exited before serving: {status}");

@@ -156,3 +156,47 @@ async fn noticeboard_serves_the_whole_flow_on_postgres() {
     drop(tool);
     drop(schema);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_mode_prints_an_owner_who_can_manage_consumers() {
+    // The README's command: `noticeboard --create-silo -m`.
+    let tool = RunningTool::start(
+        env!("CARGO_BIN_EXE_noticeboard"),
+        &["--create-silo", "-m"],
+        &[],
+    )
+    .expect("noticeboard starts");
+    let line = tool
+        .banner
+        .iter()
+        .find(|l| l.starts_with("Admin console:") && l.contains("password"))
+        .expect("an owner login is printed");
+    let password = line
+        .split("with password ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .expect("the password");
+    let addr: SocketAddr = tool.address.parse().expect("an address");
+    let owner = HttpClient::new(addr).with_host(format!("localhost:{}", addr.port()));
+    let login = owner.get("/admin/login").await;
+    assert_eq!(login.status(), StatusCode::OK);
+    let token = login.input_value("csrftoken").expect("a CSRF token");
+    let body = form_body(&[
+        ("csrftoken", &token),
+        ("email", "owner@localhost"),
+        ("password", password),
+    ]);
+    let signed_in = owner.post_form("/admin/login", &body).await;
+    assert_eq!(
+        signed_in.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        signed_in.text()
+    );
+    let console = owner.follow(&signed_in).await;
+    assert_eq!(console.status(), StatusCode::OK);
+    assert!(
+        console.text().contains("12345"),
+        "the silo's consumer is listed"
+    );
+}

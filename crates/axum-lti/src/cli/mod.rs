@@ -248,6 +248,9 @@ impl LtiArgs {
         let tool = configure(app).build().await?;
         if self.create_silo {
             admin::create_silo(&tool).await?;
+            if self.memory && tool.state().settings().server.admin {
+                owners::create_memory_owner(&tool).await?;
+            }
         }
         match self.command {
             Some(command) => admin::run(&tool, command).await,
