@@ -197,6 +197,35 @@ fn read_password(file: Option<&Path>) -> anyhow::Result<String> {
     Ok(password)
 }
 
+/// The owner `-m --create-silo` makes when the admin console is on, so a
+/// throw-away in-memory tool can be administered at once: email
+/// `owner@localhost`, a generated password printed once. Nothing of it
+/// outlives the process.
+pub(crate) async fn create_memory_owner(tool: &ToolProvider) -> anyhow::Result<()> {
+    let state = tool.state();
+    let store = state.store();
+    let slug = &state.settings().silo.slug;
+    let silo = store
+        .find_silo_by_slug(slug)
+        .await?
+        .with_context(|| format!("no silo {slug:?}"))?;
+    let password = lti_core::generate_key(128)?;
+    let owner = store
+        .create_owner(NewOwner {
+            silo: silo.id,
+            email: "owner@localhost".into(),
+            password: hash_owner_password(&password).await?,
+            now: state.now(),
+        })
+        .await?;
+    println!(
+        "Admin console: {} — log in as {} with password {password} (in-memory mode only)",
+        state.root().join("admin/"),
+        owner.email
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,33 +259,4 @@ mod tests {
         assert!(read_password(Some(&missing)).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
-}
-
-/// The owner `-m --create-silo` makes when the admin console is on, so a
-/// throw-away in-memory tool can be administered at once: email
-/// `owner@localhost`, a generated password printed once. Nothing of it
-/// outlives the process.
-pub(crate) async fn create_memory_owner(tool: &ToolProvider) -> anyhow::Result<()> {
-    let state = tool.state();
-    let store = state.store();
-    let slug = &state.settings().silo.slug;
-    let silo = store
-        .find_silo_by_slug(slug)
-        .await?
-        .with_context(|| format!("no silo {slug:?}"))?;
-    let password = lti_core::generate_key(128)?;
-    let owner = store
-        .create_owner(NewOwner {
-            silo: silo.id,
-            email: "owner@localhost".into(),
-            password: hash_owner_password(&password).await?,
-            now: state.now(),
-        })
-        .await?;
-    println!(
-        "Admin console: {} — log in as {} with password {password} (in-memory mode only)",
-        state.root().join("admin/"),
-        owner.email
-    );
-    Ok(())
 }
