@@ -1,8 +1,8 @@
-//! The malformed-input sweep (RELIABILITY.md §2): a table of bad requests
+//! The malformed-input sweep (RELIABILITY.md §4): a table of bad requests
 //! against every route the framework serves — `/launch`, `/ctest`,
-//! `/wlaunch`, `/resource/…`, the test consumer under `/dev/` and (once it
-//! exists) the admin console under `/admin/` — run in process, on SQLite and
-//! on PostgreSQL.
+//! `/wlaunch`, `/resource/…`, the test consumer under `/dev/` and the admin
+//! console under `/admin/` (without a login) — run in process, on SQLite
+//! and on PostgreSQL.
 //!
 //! Every request must get its deliberate 4xx status *with a page* (an HTML
 //! body, never empty), never a 5xx, never a redirect off the site, and must
@@ -23,7 +23,7 @@ use lti_store::Db;
 use lti_store::testing::{PgSchema, Table, count_rows, postgres_url};
 use lti_testkit::{LaunchBuilder, TestClient, TestResponse, TestTool, form_body};
 
-const TABLES: [Table; 8] = [
+const TABLES: [Table; 9] = [
     Table::AppKeys,
     Table::Silos,
     Table::Consumers,
@@ -32,6 +32,7 @@ const TABLES: [Table; 8] = [
     Table::Resources,
     Table::Users,
     Table::Visits,
+    Table::Owners,
 ];
 
 /// Who sends a request.

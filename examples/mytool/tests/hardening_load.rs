@@ -1,5 +1,5 @@
 //! Concurrency and load against the real `mytool` binary over loopback
-//! HTTP (RELIABILITY.md §4), on a SQLite file and on PostgreSQL:
+//! HTTP (RELIABILITY.md §5), on a SQLite file and on PostgreSQL:
 //!
 //! * 200 concurrent launches carrying one nonce: exactly one is accepted,
 //!   the other 199 are refused as replays (401), none fails;

@@ -1,5 +1,5 @@
 //! The malformed-input sweep's wire part and the log scan, against the
-//! real `mytool` binary (RELIABILITY.md §2, §6):
+//! real `mytool` binary (RELIABILITY.md §4, §6):
 //!
 //! * requests only a raw socket can send — a body cut short, oversized or
 //!   too many headers, bytes no header may hold, chunked bodies over the
@@ -22,6 +22,9 @@ use lti_testkit::{HttpClient, LaunchBuilder, form_body};
 
 const SECRET: &str = "Wire-Test application secret 9d41c7";
 const CONSUMER_SECRET: &str = "Wire-Test-consumer-secret-Pangolin";
+const OWNER_EMAIL: &str = "owner@wire.example";
+const OWNER_PASSWORD: &str = "Wire-Test owner password Axolotl";
+const ADMIN_MADE_SECRET: &str = "Wire-Test-admin-made-secret-Tapir";
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -72,6 +75,7 @@ async fn counts(url: &str) -> Vec<i64> {
         Table::Resources,
         Table::Users,
         Table::Visits,
+        Table::Owners,
     ] {
         out.push(count_rows(&db, table).await.expect("count"));
     }
@@ -335,14 +339,20 @@ async fn requests_only_the_wire_can_send_are_answered_and_change_nothing() {
             .await
             .expect("a raw request");
         summary.push(format!("{what}: {:?}", answer.status));
-        assert_eq!(
+        // A request refused before it is all read (a header or chunked
+        // body past the limit) leaves unread bytes: closing then sends a
+        // reset, which may drop the answer before the client reads it
+        // (RFC 9112 §9.6). Either way nothing got in.
+        let reset_ok = answer.status.is_none()
+            && (what.starts_with("a 1 MiB header") || what.starts_with("a chunked body over"));
+        assert!(
+            reset_ok || answer.status == Some(expected),
+            "{what}: expected {expected}, got {:?}: {}\n{}",
             answer.status,
-            Some(expected),
-            "{what}: {}\n{}",
             answer.head,
             answer.body.chars().take(300).collect::<String>()
         );
-        if page {
+        if page && !reset_ok {
             assert!(
                 answer
                     .head
@@ -374,7 +384,17 @@ async fn requests_only_the_wire_can_send_are_answered_and_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_logs_of_the_whole_flow_hold_no_secret() {
     let dir = TempDir::new("hardening-logs").expect("a temp dir");
-    let (tool, _url) = start(&dir, &["-vvv"]);
+    let (tool, url) = start(&dir, &["-vvv", "--admin"]);
+    // An owner for the admin console, made with the command line while the
+    // tool serves (the password comes from the environment).
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_mytool"))
+        .args(["--database-url", &url, "owners", "add", "--silo", "testing"])
+        .args(["--email", OWNER_EMAIL])
+        .env("LTI_APP_SECRET", SECRET)
+        .env("LTI_OWNER_PASSWORD", OWNER_PASSWORD)
+        .output()
+        .expect("owners add runs");
+    assert!(made.status.success(), "{made:?}");
     let port = tool.port();
     let browser = HttpClient::new(tool.socket_addr()).with_host(format!("localhost:{port}"));
     let launch = |user: &str| {
@@ -425,12 +445,69 @@ async fn trace_logs_of_the_whole_flow_hold_no_secret() {
     let again = browser.launch(&launch("teacher")).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     cookies.extend(browser.cookie("sid"));
-    // ADMIN CONSOLE: once crates/axum-lti/src/admin* is merged, log in
-    // here and add/show a consumer, and scan for the admin credentials.
+    // The admin console: log in, list, add a consumer with a chosen
+    // secret (shown once, on that page only), log out.
+    let admin = browser.new_browser();
+    let form = admin.get("/admin/login").await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let login_token = form.input_value("csrftoken").expect("a login token");
+    let login = admin
+        .post_form(
+            "/admin/login",
+            form_body(&[
+                ("csrftoken", &login_token),
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+            ]),
+        )
+        .await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER, "{}", login.text());
+    cookies.extend(admin.cookie("sid"));
+    assert_eq!(admin.get("/admin/").await.status(), StatusCode::OK);
+    let new = admin.get("/admin/consumers/new").await;
+    let admin_token = new.input_value("csrftoken").expect("a form token");
+    let created = admin
+        .post_form(
+            "/admin/consumers",
+            form_body(&[
+                ("csrftoken", &admin_token),
+                ("handle", "Wire LMS"),
+                ("key", "wire-admin-key"),
+                ("secret", ADMIN_MADE_SECRET),
+            ]),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK, "{}", created.text());
+    let guesser = admin.new_browser();
+    let form = guesser.get("/admin/login").await;
+    let guess_token = form.input_value("csrftoken").expect("a login token");
+    let wrong = guesser
+        .post_form(
+            "/admin/login",
+            form_body(&[
+                ("csrftoken", &guess_token),
+                ("email", OWNER_EMAIL),
+                ("password", "Wire-Test wrong guess"),
+            ]),
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN, "{}", wrong.text());
+    let list = admin.get("/admin/").await;
+    assert!(!list.text().contains(ADMIN_MADE_SECRET), "shown once only");
+    let logout_token = list.input_value("csrftoken").expect("a logout token");
+    let out = admin
+        .post_form("/admin/logout", form_body(&[("csrftoken", &logout_token)]))
+        .await;
+    assert!(out.status().is_redirection(), "{}", out.status());
 
     // Let the last lines reach the pipe.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let output = tool.output();
+    let output = format!(
+        "{}\n{}\n{}",
+        tool.output(),
+        String::from_utf8_lossy(&made.stdout),
+        String::from_utf8_lossy(&made.stderr)
+    );
     assert!(output.contains("launch accepted"), "TRACE logs captured");
     assert!(
         output.contains("TRACE") || output.contains("DEBUG"),
@@ -440,6 +517,12 @@ async fn trace_logs_of_the_whole_flow_hold_no_secret() {
         ("consumer secret", CONSUMER_SECRET.to_owned()),
         ("application secret", SECRET.to_owned()),
         ("CSRF token", token.clone()),
+        ("owner password", OWNER_PASSWORD.to_owned()),
+        (
+            "consumer secret set in the console",
+            ADMIN_MADE_SECRET.to_owned(),
+        ),
+        ("admin CSRF token", admin_token.clone()),
     ];
     for cookie in &cookies {
         needles.push(("session cookie", cookie.clone()));
