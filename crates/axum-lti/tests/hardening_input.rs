@@ -656,9 +656,10 @@ fn cases(f: &Fixture) -> Vec<Case> {
         ));
     }
     // ---- /admin/… (the admin console, without a login) --------------------
-    // ADMIN CONSOLE: cases that need a signed-in owner (forged admin
-    // sessions, other silos' consumer ids, bad forms) belong here once its
-    // owner accounts can be made in a test.
+    // Admin cases that need a signed-in owner (other silos' consumer ids →
+    // 404, bad forms → 400 storing nothing, actions without CSRF → 403) are
+    // in tests/admin.rs, which creates owners; forged session cookies are
+    // covered by the session cases above.
     cases.extend([
         Case::post("admin: login without a CSRF token", "/admin/login")
             .by(Who::Launched)
