@@ -134,7 +134,11 @@ impl AppRoot {
 
     /// True when the host is a loopback name or address.
     pub fn is_loopback(&self) -> bool {
-        matches!(self.host.as_str(), "localhost" | "[::1]") || self.host.starts_with("127.")
+        matches!(self.host.as_str(), "localhost" | "[::1]")
+            || self
+                .host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// True when the browser treats this origin as a secure context
@@ -211,6 +215,27 @@ mod tests {
         assert_eq!(r.join("/launch"), "https://x.org/a/b/launch");
         let r = AppRoot::parse("http://[::1]:9000/").expect("valid");
         assert_eq!(r.origin(), "http://[::1]:9000");
+    }
+
+    #[test]
+    fn only_real_loopback_hosts_are_loopback() {
+        for host in ["localhost", "127.0.0.1", "127.1.2.3", "[::1]"] {
+            let root = AppRoot::parse(&format!("http://{host}:8080")).expect("valid");
+            assert!(root.is_loopback(), "{host}");
+        }
+        for host in [
+            "127.0.0.1.example.com",
+            "localhost.example.com",
+            "10.0.0.1",
+            "example.com",
+        ] {
+            let root = AppRoot::parse(&format!("http://{host}:8080")).expect("valid");
+            assert!(!root.is_loopback(), "{host}");
+            assert!(
+                !root.is_secure_context(),
+                "{host} over http is not a secure context"
+            );
+        }
     }
 
     #[test]
