@@ -420,3 +420,24 @@ macro_rules! store_tests {
         }
     };
 }
+
+/// The file names in a migration folder, sorted: for the tests that keep a
+/// tool's (or the framework's) SQLite and PostgreSQL folders in lockstep.
+///
+/// # Panics
+///
+/// When the folder cannot be read (a broken checkout, in a test).
+pub fn migration_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+        .map(|entry| {
+            entry
+                .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}

@@ -9,18 +9,7 @@ fn migration_files(backend: &str) -> Vec<String> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("migrations")
         .join(backend);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
-        .map(|entry| {
-            entry
-                .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    names
+    lti_store::testing::migration_files(&dir)
 }
 
 #[test]
