@@ -68,7 +68,7 @@ fn pg_code_is_unavailable(code: &str) -> bool {
 }
 
 /// SQLite primary result codes that mean "not now" rather than "never".
-fn sqlite_code_is_unavailable(extended: i32) -> bool {
+pub(crate) fn sqlite_code_is_unavailable(extended: i32) -> bool {
     // The low byte of an extended result code is the primary code:
     // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_NOMEM (7), SQLITE_IOERR
     // (10), SQLITE_FULL (13), SQLITE_CANTOPEN (14).

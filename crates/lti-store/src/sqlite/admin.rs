@@ -1,8 +1,8 @@
 //! Silos, consumers, nonces and application keys (SQLite).
 
 use lti_core::{
-    ConsumerId, ConsumerRecord, NONCE_WINDOW_SECS, NewConsumer, SealedSecret, SiloId, SiloRecord,
-    StoreError, StoreResult, StoredAppKey,
+    ConsumerId, ConsumerRecord, NewConsumer, SealedSecret, SiloId, SiloRecord, StoreError,
+    StoreResult, StoredAppKey,
 };
 
 use super::SqliteStore;
@@ -67,21 +67,6 @@ impl SqliteStore {
             .await
             .map_err(map_sqlx_error)?;
         Ok(row.into())
-    }
-
-    pub(crate) async fn find_consumer_by_key(
-        &self,
-        key: &str,
-    ) -> StoreResult<Option<ConsumerRecord>> {
-        const SQL: &str = "\
-            SELECT id, silo_id, handle, key, secret, enabled, created \
-            FROM consumers WHERE key = $1";
-        let row: Option<ConsumerRow> = sqlx::query_as(SQL)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_sqlx_error)?;
-        Ok(row.map(Into::into))
     }
 
     pub(crate) async fn find_consumer(
@@ -165,43 +150,6 @@ impl SqliteStore {
             .await
             .map_err(map_sqlx_error)?;
         Ok(done.rows_affected() > 0)
-    }
-
-    pub(crate) async fn record_nonce(
-        &self,
-        consumer: ConsumerId,
-        nonce: &str,
-        now: i64,
-    ) -> StoreResult<bool> {
-        // One statement, so concurrent calls serialise on the row: the
-        // insert or the stale-row update changes one row for exactly one of
-        // them. A row seen within the window is left alone and the call
-        // reports a replay (spec §5.3: reuse is allowed only once
-        // last_seen + 5400 s is earlier than now).
-        const SQL: &str = "\
-            INSERT INTO nonces (consumer_id, nonce, last_seen) VALUES ($1, $2, $3) \
-            ON CONFLICT (consumer_id, nonce) DO UPDATE SET last_seen = excluded.last_seen \
-            WHERE nonces.last_seen < $3 - $4";
-        let done = sqlx::query(SQL)
-            .bind(consumer.0)
-            .bind(nonce)
-            .bind(now)
-            .bind(NONCE_WINDOW_SECS)
-            .execute(&self.writer)
-            .await
-            .map_err(map_sqlx_error)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub(crate) async fn prune_nonces(&self, now: i64) -> StoreResult<u64> {
-        const SQL: &str = "DELETE FROM nonces WHERE last_seen < $1 - $2";
-        let done = sqlx::query(SQL)
-            .bind(now)
-            .bind(NONCE_WINDOW_SECS)
-            .execute(&self.writer)
-            .await
-            .map_err(map_sqlx_error)?;
-        Ok(done.rows_affected())
     }
 
     pub(crate) async fn app_keys(&self) -> StoreResult<Vec<StoredAppKey>> {

@@ -3,11 +3,22 @@
 //!
 //! Function names match the PostgreSQL backend one for one; the SQL is
 //! written here in SQLite's dialect, next to the function that runs it.
+//!
+//! Two kinds of connection reach the one database: sqlx's pool for
+//! migrations, the admin operations and a tool's own tables, and direct
+//! connections ([`direct`]) for the launch and page-view paths: reads on
+//! the caller's thread ([`readers`]), writes on one writer thread with
+//! group commit ([`writer`]).
 
 mod admin;
+mod decode;
+mod direct;
 mod launch;
 mod owners;
+mod readers;
+mod writer;
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +27,7 @@ use sqlx::ConnectOptions;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous, SqliteTransaction,
+    SqliteSynchronous,
 };
 
 use crate::error::map_sqlx_error;
@@ -29,13 +40,14 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/sqlite");
 #[derive(Clone)]
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
-    /// The connection that writes on the hot paths (launches, nonces,
-    /// sessions): a pool of one. SQLite has one writer at a time; queueing
-    /// writers here, in order and without sleeping, replaces the busy
-    /// handler's back-off sleeps (1, 2, 5 … 100 ms) that several pooled
-    /// connections racing for the write lock would take. For an in-memory
-    /// database it is the same pool as `pool` (see PERFORMANCE.md).
-    writer: SqlitePool,
+    /// Reads of the launch and page-view paths, on the caller's thread.
+    readers: Arc<readers::Readers>,
+    /// Writes of the launch path (nonces, launches, sessions): one thread,
+    /// one connection, group commit. SQLite has one writer at a time;
+    /// queueing writers here, in order and without sleeping, replaces the
+    /// busy handler's back-off sleeps (1, 2, 5 … 100 ms) that several
+    /// connections racing for the write lock would take (PERFORMANCE.md).
+    writer: Arc<writer::Writer>,
     /// For an in-memory database: one connection outside the pool, held for
     /// the store's lifetime. SQLite drops a shared in-memory database when
     /// its last connection closes, and the pool may close and reopen its
@@ -73,12 +85,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout);
+        let max_connections = options
+            .max_connections
+            .unwrap_or(DEFAULT_SQLITE_MAX_CONNECTIONS);
         let pool = SqlitePoolOptions::new()
-            .max_connections(
-                options
-                    .max_connections
-                    .unwrap_or(DEFAULT_SQLITE_MAX_CONNECTIONS),
-            )
+            .max_connections(max_connections)
             .acquire_timeout(options.acquire_timeout)
             // No ping before each acquire: a SQLite connection is a local
             // file handle that cannot go stale, and each ping is one more
@@ -87,17 +98,25 @@ impl SqliteStore {
             .connect_with(connect.clone())
             .await
             .map_err(map_sqlx_error)?;
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(options.acquire_timeout)
-            .test_before_acquire(false)
-            .connect_with(connect)
-            .await
-            .map_err(map_sqlx_error)?;
+        let target = direct::Target::File(PathBuf::from(connect.get_filename()));
+        Self::with_direct(pool, target, options, max_connections as usize, None)
+    }
+
+    /// Adds the direct connections to a pool on the same database.
+    fn with_direct(
+        pool: SqlitePool,
+        target: direct::Target,
+        options: &StoreOptions,
+        max_readers: usize,
+        keeper: Option<SqliteConnection>,
+    ) -> StoreResult<Self> {
+        let writer = writer::Writer::start(target.clone(), options.busy_timeout)?;
+        let readers = readers::Readers::new(target, options.busy_timeout, max_readers);
         Ok(Self {
             pool,
-            writer,
-            _keeper: None,
+            readers: Arc::new(readers),
+            writer: Arc::new(writer),
+            _keeper: keeper.map(|keeper| Arc::new(Mutex::new(keeper))),
         })
     }
 
@@ -108,11 +127,18 @@ impl SqliteStore {
         getrandom::fill(&mut random).map_err(|err| {
             StoreError::Backend(format!("no randomness for a database name: {err}"))
         })?;
-        let name: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+        let hex: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+        // SQLite's `memdb` VFS shares a database among the process's
+        // connections by a name starting with `/`, with ordinary locking
+        // (busy timeout and all), unlike a shared-cache `:memory:`
+        // database, whose table locks fail at once. It has no WAL, and its
+        // rollback journal must stay in memory, never on disk.
+        let name = format!("/lti-memdb-{hex}");
         let connect = SqliteConnectOptions::new()
-            .filename(format!("file:lti-memdb-{name}"))
-            .in_memory(true)
-            .shared_cache(true)
+            .filename(&name)
+            .vfs("memdb")
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Memory)
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout);
         let keeper = connect.connect().await.map_err(map_sqlx_error)?;
@@ -125,11 +151,7 @@ impl SqliteStore {
             .connect_with(connect)
             .await
             .map_err(map_sqlx_error)?;
-        Ok(Self {
-            writer: pool.clone(),
-            pool,
-            _keeper: Some(Arc::new(Mutex::new(keeper))),
-        })
+        Self::with_direct(pool, direct::Target::Memory(name), options, 4, Some(keeper))
     }
 
     /// The connection pool.
@@ -157,32 +179,7 @@ impl SqliteStore {
     /// last clone of the store is dropped).
     pub(crate) async fn close(&self) {
         self.writer.close().await;
+        self.readers.close();
         self.pool.close().await;
-    }
-}
-
-/// Starts a write transaction. `BEGIN IMMEDIATE` takes the write lock at
-/// once, waiting up to the busy timeout: a deferred transaction that reads
-/// first and writes later can fail with `SQLITE_BUSY` at once when another
-/// connection wrote in between, which the busy timeout does not cover.
-async fn begin_write(pool: &SqlitePool) -> StoreResult<SqliteTransaction<'static>> {
-    pool.begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(map_sqlx_error)
-}
-
-/// Commits on success, rolls back explicitly on failure.
-async fn finish<T>(tx: SqliteTransaction<'static>, result: StoreResult<T>) -> StoreResult<T> {
-    match result {
-        Ok(value) => {
-            tx.commit().await.map_err(map_sqlx_error)?;
-            Ok(value)
-        }
-        Err(err) => {
-            if let Err(rollback) = tx.rollback().await {
-                tracing::warn!(error = %rollback, "rollback failed");
-            }
-            Err(err)
-        }
     }
 }

@@ -1,0 +1,234 @@
+//! [`Writer`]: the one thread that runs the hot-path writes, committing
+//! whatever is queued together (group commit).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use lti_core::{StoreError, StoreResult};
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::direct::{Target, copy_error, map_error};
+
+/// Most units of work committed in one transaction.
+const MAX_BATCH: usize = 128;
+
+/// What a unit of work leaves for after the commit: it sends the caller its
+/// result, or the commit's error when the commit failed.
+type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
+/// A unit of work queued for the writer thread.
+trait Unit: Send {
+    /// Runs on the writer's connection inside a savepoint; says whether it
+    /// succeeded (else its savepoint is rolled back).
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Completion);
+    /// Answers the caller with `err` without running.
+    fn fail(self: Box<Self>, err: &StoreError);
+}
+
+type Job = Box<dyn Unit>;
+
+/// A caller's closure and where its answer goes.
+struct Work<T, F> {
+    work: F,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> Unit for Work<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> (bool, Completion) {
+        let Work { work, reply } = *self;
+        let result = catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|_| {
+            Err(StoreError::Backend(
+                "a database operation panicked".to_owned(),
+            ))
+        });
+        let succeeded = result.is_ok();
+        let completion: Completion = Box::new(move |commit_error| {
+            let outcome = match commit_error {
+                Some(err) if succeeded => Err(copy_error(err)),
+                _ => result,
+            };
+            // The caller may have gone; the work is done either way.
+            let _ = reply.send(outcome);
+        });
+        (succeeded, completion)
+    }
+
+    fn fail(self: Box<Self>, err: &StoreError) {
+        let _ = self.reply.send(Err(copy_error(err)));
+    }
+}
+
+/// A dedicated thread owning the store's write connection.
+///
+/// SQLite has one writer at a time. Each caller's unit of work (a whole
+/// launch, a nonce, a session re-key) is queued to this thread and runs
+/// there with no thread hand-off per statement. The thread takes every unit
+/// queued so far (up to [`MAX_BATCH`]), runs each in a savepoint of one
+/// `BEGIN IMMEDIATE` transaction, commits once, and only then answers the
+/// callers: a unit that fails is rolled back alone, a failed commit fails
+/// them all, and nobody hears "done" before the data is committed. Under
+/// load this is group commit: 500 simultaneous launches share a handful of
+/// commits instead of queueing for 500.
+///
+/// A caller that stops waiting (a client disconnecting mid-launch) does not
+/// cancel its unit: it is committed or rolled back whole, like any other.
+pub(crate) struct Writer {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    /// Opens the write connection on a new thread.
+    pub(crate) fn start(target: Target, busy_timeout: Duration) -> StoreResult<Self> {
+        let conn = target.open(busy_timeout)?;
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("lti-sqlite-writer".to_owned())
+            .spawn(move || run(&conn, &receiver))
+            .map_err(|err| StoreError::Backend(format!("cannot start the writer thread: {err}")))?;
+        Ok(Self {
+            jobs: Mutex::new(Some(sender)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Runs `work` on the writer thread, inside the next transaction, and
+    /// returns its result once that transaction has committed.
+    pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(Work { work, reply });
+        let sent = match &*lock(&self.jobs) {
+            Some(sender) => sender.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(StoreError::Unavailable("the store is closed".to_owned()));
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Backend("the writer thread stopped".to_owned())))
+    }
+
+    /// Lets the queued work finish, then stops the thread and closes the
+    /// connection. Later writes fail as unavailable.
+    pub(crate) async fn close(&self) {
+        lock(&self.jobs).take();
+        let thread = lock(&self.thread).take();
+        if let Some(thread) = thread {
+            let joined = tokio::task::spawn_blocking(move || thread.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                tracing::warn!("the SQLite writer thread did not stop cleanly");
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The writer thread: waits for work, then commits batches until every
+/// sender is gone.
+fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = Vec::with_capacity(8);
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(conn, batch);
+    }
+}
+
+/// Runs a batch in one transaction, each unit in its own savepoint.
+fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+    // BEGIN IMMEDIATE takes the write lock now (waiting out another
+    // process's writer within the busy timeout), so no statement inside can
+    // fail for want of it.
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let err = map_error(err);
+        fail_unrun(batch, &err);
+        return;
+    }
+    let mut done: Vec<Completion> = Vec::with_capacity(batch.len());
+    let mut batch = batch.into_iter();
+    let mut lost: Option<StoreError> = None;
+    for job in batch.by_ref() {
+        if let Err(err) = conn.execute_batch("SAVEPOINT unit") {
+            let err = map_error(err);
+            job.fail(&err);
+            lost = Some(err);
+            break;
+        }
+        let (succeeded, completion) = job.run(conn);
+        done.push(completion);
+        let end = if succeeded {
+            "RELEASE unit"
+        } else {
+            "ROLLBACK TO unit; RELEASE unit"
+        };
+        let ended = conn.execute_batch(end);
+        // Some errors (I/O, disk full) make SQLite roll back the whole
+        // transaction; then nothing of this batch can be committed, and
+        // running the rest in autocommit mode would commit them unasked.
+        if conn.is_autocommit() || ended.is_err() {
+            lost = Some(match ended {
+                Err(err) => map_error(err),
+                Ok(()) => {
+                    StoreError::Unavailable("the database rolled the transaction back".to_owned())
+                }
+            });
+            break;
+        }
+    }
+    if let Some(err) = lost {
+        fail_unrun(batch, &err);
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for completion in done {
+            completion(Some(&err));
+        }
+        return;
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            for completion in done {
+                completion(None);
+            }
+        }
+        Err(err) => {
+            let err = map_error(err);
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            for completion in done {
+                completion(Some(&err));
+            }
+        }
+    }
+}
+
+/// Answers units that were never run with `err`.
+fn fail_unrun(jobs: impl IntoIterator<Item = Job>, err: &StoreError) {
+    for job in jobs {
+        job.fail(err);
+    }
+}
