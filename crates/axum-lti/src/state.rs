@@ -183,6 +183,12 @@ impl LtiState {
         &self.site.cookies
     }
 
+    /// How old a session cookie's last-seen time may get before a request
+    /// re-issues the cookie: a tenth of the idle timeout, from 1 s to 60 s.
+    pub(crate) fn last_seen_refresh_secs(&self) -> i64 {
+        (self.inner.settings.session.idle_timeout_secs / 10).clamp(1, 60)
+    }
+
     /// True when a session loaded from a cookie is still within its
     /// limits: 120 s to establish, 600 s idle, 12 h in all (configurable).
     pub(crate) fn session_alive(&self, data: &SessionData, now: i64) -> bool {

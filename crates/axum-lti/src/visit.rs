@@ -1,6 +1,6 @@
 //! The [`Visit`] extractor: Pyslet's `load_visit` (spec §6.3).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::FromRequestParts;
 use http::Method;
@@ -38,8 +38,12 @@ pub struct Visit {
 
 struct VisitInner {
     bundle: VisitBundle,
-    launch: LaunchParams,
-    roles: RoleList,
+    /// Built from the visit's parameters when first asked for: most pages
+    /// never look at them, and copying 30-odd strings per page view shows
+    /// in the profile (PERFORMANCE.md).
+    launch: OnceLock<LaunchParams>,
+    /// Parsed from the visit's `roles` parameter when first asked for.
+    roles: OnceLock<RoleList>,
     session: Session,
 }
 
@@ -115,12 +119,25 @@ impl Visit {
     /// All launch parameters (`custom_*`, `ext_*`, `lis_*`,
     /// `launch_presentation_*`…), without the OAuth signature.
     pub fn launch(&self) -> &LaunchParams {
-        &self.inner.launch
+        self.inner
+            .launch
+            .get_or_init(|| LaunchParams::new(self.inner.bundle.visit.parameters.clone()))
     }
 
     /// The launch's roles (unknown ones left out).
     pub fn roles(&self) -> &RoleList {
-        &self.inner.roles
+        self.inner.roles.get_or_init(|| {
+            // As `LaunchParams::roles`: the first non-blank `roles` value.
+            let roles = self
+                .inner
+                .bundle
+                .visit
+                .parameters
+                .iter()
+                .find(|(name, value)| name == "roles" && !value.trim().is_empty())
+                .map(|(_, value)| value.as_str());
+            RoleList::parse(roles.unwrap_or_default())
+        })
     }
 
     /// The session the visit belongs to.
@@ -212,13 +229,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Visit {
             .find_visit(&session_id, resource)
             .await?
             .ok_or(LtiRejection::NoVisit)?;
-        let launch = LaunchParams::new(bundle.visit.parameters.clone());
-        let roles = launch.roles();
         let visit = Visit {
             inner: Arc::new(VisitInner {
                 bundle,
-                launch,
-                roles,
+                launch: OnceLock::new(),
+                roles: OnceLock::new(),
                 session,
             }),
         };

@@ -190,12 +190,21 @@ impl Session {
             data.id = new_id;
             data.established = true;
         }
-        data.last_seen = now;
+        // The cookie carries the last-seen time for the idle timeout.
+        // Re-signing it on every request would cost an HMAC and a
+        // Set-Cookie per page view; it is refreshed once it is a tenth of
+        // the idle timeout old (at most a minute), which moves the timeout
+        // by no more than that.
+        let refresh =
+            established_now || now.saturating_sub(data.last_seen) >= state.last_seen_refresh_secs();
+        if refresh {
+            data.last_seen = now;
+        }
         let mut s = self.lock();
         if s.data.is_none() {
             s.rotated |= established_now;
             s.data = Some(data);
-            s.dirty = true;
+            s.dirty |= refresh;
         }
         Ok(())
     }

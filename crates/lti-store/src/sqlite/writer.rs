@@ -16,6 +16,9 @@ use super::direct::{Target, copy_error, map_error};
 /// Most units of work committed in one transaction.
 const MAX_BATCH: usize = 128;
 
+/// Commits between two nudges to the checkpointer.
+const COMMITS_PER_CHECKPOINT: u32 = 32;
+
 /// What a unit of work leaves for after the commit: it sends the caller its
 /// result, or the commit's error when the commit failed.
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
@@ -80,6 +83,12 @@ where
 ///
 /// A caller that stops waiting (a client disconnecting mid-launch) does not
 /// cancel its unit: it is committed or rolled back whole, like any other.
+///
+/// On a database file, WAL checkpoints (copying the log back into the
+/// database and syncing it, milliseconds each) run on a second thread with
+/// its own connection, nudged every [`COMMITS_PER_CHECKPOINT`] commits,
+/// instead of inside a commit of the writer (SQLite's automatic checkpoint),
+/// where every launch queued behind it would wait for the disk.
 pub(crate) struct Writer {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -89,10 +98,18 @@ impl Writer {
     /// Opens the write connection on a new thread.
     pub(crate) fn start(target: Target, busy_timeout: Duration) -> StoreResult<Self> {
         let conn = target.open(busy_timeout)?;
+        let checkpoints = match target {
+            Target::File(_) => {
+                conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
+                    .map_err(map_error)?;
+                Some(Checkpointer::start(target.open(busy_timeout)?)?)
+            }
+            Target::Memory(_) => None,
+        };
         let (sender, receiver) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("lti-sqlite-writer".to_owned())
-            .spawn(move || run(&conn, &receiver))
+            .spawn(move || run(&conn, &receiver, checkpoints))
             .map_err(|err| StoreError::Backend(format!("cannot start the writer thread: {err}")))?;
         Ok(Self {
             jobs: Mutex::new(Some(sender)),
@@ -142,8 +159,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The writer thread: waits for work, then commits batches until every
-/// sender is gone.
-fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>) {
+/// sender is gone; then stops the checkpointer after a last checkpoint.
+fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>, checkpoints: Option<Checkpointer>) {
+    let mut commits = 0u32;
     while let Ok(first) = jobs.recv() {
         let mut batch = Vec::with_capacity(8);
         batch.push(first);
@@ -154,6 +172,69 @@ fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>) {
             }
         }
         commit_batch(conn, batch);
+        commits += 1;
+        if commits >= COMMITS_PER_CHECKPOINT
+            && let Some(checkpoints) = &checkpoints
+        {
+            checkpoints.nudge();
+            commits = 0;
+        }
+    }
+    if let Some(checkpoints) = checkpoints {
+        checkpoints.stop();
+    }
+}
+
+/// The checkpoint thread of a database file.
+struct Checkpointer {
+    nudges: mpsc::SyncSender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(conn: Connection) -> StoreResult<Self> {
+        let (nudges, receiver) = mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("lti-sqlite-checkpoint".to_owned())
+            .spawn(move || {
+                while receiver.recv().is_ok() {
+                    checkpoint(&conn);
+                }
+                checkpoint(&conn);
+            })
+            .map_err(|err| {
+                StoreError::Backend(format!("cannot start the checkpoint thread: {err}"))
+            })?;
+        Ok(Self { nudges, thread })
+    }
+
+    /// Asks for a checkpoint; a nudge while one is pending is dropped.
+    fn nudge(&self) {
+        let _ = self.nudges.try_send(());
+    }
+
+    /// Runs a last checkpoint and waits for the thread to end.
+    fn stop(self) {
+        drop(self.nudges);
+        if self.thread.join().is_err() {
+            tracing::warn!("the SQLite checkpoint thread panicked");
+        }
+    }
+}
+
+/// A passive checkpoint: copies what it can of the log into the database
+/// without blocking the writer or the readers.
+fn checkpoint(conn: &Connection) {
+    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, i64>(2)?,
+        ))
+    });
+    match done {
+        Ok((_, log, copied)) => tracing::trace!(log, copied, "WAL checkpoint"),
+        Err(err) => tracing::warn!(error = %err, "WAL checkpoint failed"),
     }
 }
 
