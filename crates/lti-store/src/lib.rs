@@ -55,15 +55,25 @@
 //! * Contexts, resources and users are written with
 //!   `INSERT … ON CONFLICT … DO UPDATE … RETURNING`, so concurrent first
 //!   launches of the same link all succeed and share one row.
-//! * Multi-statement writes (`record_launch`, `merge_sessions`) run in one
-//!   transaction on a spawned task that the caller's future cannot cancel:
-//!   a client disconnecting mid-launch leaves the launch either committed or
-//!   rolled back, never a pooled connection stuck inside a transaction
-//!   (sqlx 0.9.0 can leave one on PostgreSQL when a transaction is cancelled
-//!   during `BEGIN`, launchbadge/sqlx#4393). PostgreSQL connections also set
+//! * Multi-statement writes (`record_launch`, `merge_sessions`) are all or
+//!   nothing, and a caller that stops waiting (a client disconnecting
+//!   mid-launch) cannot cut one short. On PostgreSQL they run in one
+//!   transaction on a spawned task that the caller's future cannot cancel,
+//!   never leaving a pooled connection stuck inside a transaction (sqlx
+//!   0.9.0 can leave one when a transaction is cancelled during `BEGIN`,
+//!   launchbadge/sqlx#4393); connections also set
 //!   `idle_in_transaction_session_timeout` (default 30 s) as a backstop.
-//! * SQLite write transactions use `BEGIN IMMEDIATE` and wait up to the busy
-//!   timeout for the write lock.
+//! * On SQLite, the launch and page-view paths (nonces, consumer lookup,
+//!   contexts, resources, users, visits, sessions) bypass sqlx: reads run
+//!   on the caller's thread on a small stack of direct connections, and
+//!   writes run on one writer thread that commits everything queued in one
+//!   `BEGIN IMMEDIATE` transaction (group commit), each call in its own
+//!   savepoint, so one failing call is rolled back alone and no caller hears
+//!   "done" before the commit. WAL checkpoints run on a thread of their
+//!   own. sqlx's pool serves migrations, the admin operations and a tool's
+//!   own tables, and waits up to the busy timeout for the write lock.
+//! * An in-memory SQLite database lives in SQLite's `memdb` VFS under a
+//!   random name, shared by the store's connections with ordinary locking.
 //!
 //! # Errors
 //!
@@ -110,9 +120,8 @@
 //! of each figure is the round trip itself: pool checkout (sqlx pings a
 //! connection before handing it out) and, for SQLite, the hop to the
 //! connection's worker thread; the SQL alone runs in 13–20 µs on SQLite.
-//! (Since these figures, SQLite pools skip the ping, and SQLite's hot-path
-//! writes go through a one-connection writer pool so that writers queue
-//! instead of sleeping in the busy handler: see `PERFORMANCE.md`.)
+//! (Since these figures, SQLite pools skip the ping, and SQLite's hot paths
+//! run on direct connections without those hops: see `PERFORMANCE.md`.)
 //!
 //! One trap, measured as `sqlite-large-analyzed`: after an `ANALYZE`,
 //! `find_visit` on SQLite took 151 µs (1.8× empty). The bundled SQLite is

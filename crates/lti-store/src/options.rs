@@ -124,9 +124,9 @@ impl StoreOptions {
         Self::default()
     }
 
-    /// Most connections the pool opens. An in-memory SQLite database always
-    /// uses one (its connections share one cache, and one connection avoids
-    /// shared-cache table-lock errors); zero is taken as one.
+    /// Most connections the sqlx pool opens; on SQLite also how many idle
+    /// direct read connections are kept. An in-memory SQLite database's
+    /// pool always has one; zero is taken as one.
     #[must_use]
     pub fn with_max_connections(mut self, max: u32) -> Self {
         self.max_connections = Some(max.max(1));

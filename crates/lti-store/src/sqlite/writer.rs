@@ -313,3 +313,156 @@ fn fail_unrun(jobs: impl IntoIterator<Item = Job>, err: &StoreError) {
         job.fail(err);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer_on_new_file() -> (tempdir::Dir, Writer) {
+        let dir = tempdir::Dir::new();
+        let target = Target::File(dir.path().join("writer.db"));
+        let writer = Writer::start(target, Duration::from_secs(5)).unwrap();
+        (dir, writer)
+    }
+
+    /// A throw-away directory (the crate's `testing` feature is not on in
+    /// its own unit tests).
+    mod tempdir {
+        use std::path::{Path, PathBuf};
+
+        pub(super) struct Dir(PathBuf);
+
+        impl Dir {
+            pub(super) fn new() -> Self {
+                let mut random = [0u8; 8];
+                getrandom::fill(&mut random).unwrap();
+                let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
+                let path = std::env::temp_dir().join(format!("lti-writer-{name}"));
+                std::fs::create_dir_all(&path).unwrap();
+                Self(path)
+            }
+
+            pub(super) fn path(&self) -> &Path {
+                &self.0
+            }
+        }
+
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
+    fn count(conn: &Connection) -> StoreResult<i64> {
+        conn.query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+            .map_err(map_error)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_failing_unit_is_rolled_back_alone_in_its_batch() {
+        let (_dir, writer) = writer_on_new_file();
+        let writer = std::sync::Arc::new(writer);
+        writer
+            .write(|conn| {
+                conn.execute_batch("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+                    .map_err(map_error)
+            })
+            .await
+            .unwrap();
+        // 200 units at once, so batches form; every tenth inserts its row
+        // and then fails on a duplicate.
+        let mut tasks = Vec::new();
+        for i in 0..200i64 {
+            let writer = writer.clone();
+            tasks.push(tokio::spawn(async move {
+                writer
+                    .write(move |conn| {
+                        conn.execute("INSERT INTO t VALUES (?1)", [i + 1000])
+                            .map_err(map_error)?;
+                        if i % 10 == 0 {
+                            conn.execute("INSERT INTO t VALUES (?1)", [i + 1000])
+                                .map_err(map_error)?;
+                        }
+                        Ok(i)
+                    })
+                    .await
+            }));
+        }
+        let mut failed = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => {}
+                Err(StoreError::Conflict(_)) => failed += 1,
+                Err(other) => panic!("unexpected {other}"),
+            }
+        }
+        assert_eq!(failed, 20);
+        let rows = writer.write(|conn| count(conn)).await.unwrap();
+        assert_eq!(
+            rows, 180,
+            "the failed units' first inserts were rolled back"
+        );
+        let failed_rows = writer
+            .write(|conn| {
+                conn.query_row(
+                    "SELECT COUNT(*) FROM t WHERE (x - 1000) % 10 = 0",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map_err(map_error)
+            })
+            .await
+            .unwrap();
+        assert_eq!(failed_rows, 0);
+    }
+
+    #[tokio::test]
+    async fn a_unit_whose_caller_went_away_is_still_committed() {
+        let (_dir, writer) = writer_on_new_file();
+        writer
+            .write(|conn| {
+                conn.execute_batch("CREATE TABLE t (x INTEGER)")
+                    .map_err(map_error)
+            })
+            .await
+            .unwrap();
+        let writer = std::sync::Arc::new(writer);
+        let gate = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // Hold the writer thread so the next unit is queued, then drop its
+        // caller before it runs.
+        let (blocker, flag, holder) = (gate.clone(), started.clone(), writer.clone());
+        let held = tokio::spawn(async move {
+            holder
+                .write(move |_| {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    blocker.wait();
+                    Ok(())
+                })
+                .await
+        });
+        while !started.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let dropped = writer.write(|conn| {
+            conn.execute("INSERT INTO t VALUES (1)", [])
+                .map_err(map_error)
+        });
+        let polled = tokio::time::timeout(Duration::from_millis(20), dropped).await;
+        assert!(polled.is_err(), "the unit cannot have run yet");
+        gate.wait();
+        held.await.unwrap().unwrap();
+        let rows = writer.write(|conn| count(conn)).await.unwrap();
+        assert_eq!(rows, 1);
+    }
+
+    #[tokio::test]
+    async fn a_closed_writer_refuses_work_as_unavailable() {
+        let (_dir, writer) = writer_on_new_file();
+        writer.write(|_| Ok(())).await.unwrap();
+        writer.close().await;
+        let refused = writer.write(|_| Ok(())).await;
+        assert!(matches!(refused, Err(StoreError::Unavailable(_))));
+    }
+}
