@@ -398,7 +398,7 @@ mod tests {
             }
         }
         assert_eq!(failed, 20);
-        let rows = writer.write(|conn| count(conn)).await.unwrap();
+        let rows = writer.write(count).await.unwrap();
         assert_eq!(
             rows, 180,
             "the failed units' first inserts were rolled back"
@@ -453,7 +453,7 @@ mod tests {
         assert!(polled.is_err(), "the unit cannot have run yet");
         gate.wait();
         held.await.unwrap().unwrap();
-        let rows = writer.write(|conn| count(conn)).await.unwrap();
+        let rows = writer.write(count).await.unwrap();
         assert_eq!(rows, 1);
     }
 
