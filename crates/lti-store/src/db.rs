@@ -119,6 +119,7 @@ impl Db {
     pub async fn migrate(&self) -> StoreResult<()> {
         let framework = migrator(self.backend());
         let applied = self.run_migrator(&tolerant(framework)).await?;
+        self.pool_wrote();
         check_applied(Owner::Framework, framework, &applied)
     }
 
@@ -134,7 +135,16 @@ impl Db {
         migrations.check()?;
         let tool = migrations.migrator(self.backend());
         let applied = self.run_migrator(&tolerant(tool)).await?;
+        self.pool_wrote();
         check_applied(Owner::Tool, tool, &applied)
+    }
+
+    /// Tells the SQLite readers that sqlx's pool wrote (see
+    /// [`dispatch_write!`]).
+    fn pool_wrote(&self) {
+        if let Inner::Sqlite(store) = &self.inner {
+            store.pool_wrote();
+        }
     }
 
     /// Runs a migrator; returns every version the table then holds.
@@ -172,6 +182,22 @@ impl Db {
     }
 }
 
+/// Calls the same-named function of the backend in use, for a write that
+/// runs on sqlx's pool: on SQLite the direct readers then drop their
+/// snapshots, so the write is seen at once by every later read.
+macro_rules! dispatch_write {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.inner {
+            Inner::Sqlite(store) => {
+                let result = store.$method($($arg),*).await;
+                store.pool_wrote();
+                result
+            }
+            Inner::Postgres(store) => store.$method($($arg),*).await,
+        }
+    };
+}
+
 /// Calls the same-named function of the backend in use.
 macro_rules! dispatch {
     ($self:ident . $method:ident ( $($arg:expr),* )) => {
@@ -185,7 +211,7 @@ macro_rules! dispatch {
 #[async_trait]
 impl Store for Db {
     async fn create_silo(&self, slug: &str) -> StoreResult<SiloRecord> {
-        dispatch!(self.create_silo(slug))
+        dispatch_write!(self.create_silo(slug))
     }
 
     async fn list_silos(&self) -> StoreResult<Vec<SiloRecord>> {
@@ -197,7 +223,7 @@ impl Store for Db {
     }
 
     async fn delete_silo(&self, silo: SiloId) -> StoreResult<bool> {
-        dispatch!(self.delete_silo(silo))
+        dispatch_write!(self.delete_silo(silo))
     }
 
     async fn find_silo(&self, id: SiloId) -> StoreResult<Option<SiloRecord>> {
@@ -205,7 +231,7 @@ impl Store for Db {
     }
 
     async fn create_consumer(&self, new: NewConsumer) -> StoreResult<ConsumerRecord> {
-        dispatch!(self.create_consumer(new))
+        dispatch_write!(self.create_consumer(new))
     }
 
     async fn find_consumer_by_key(&self, key: &str) -> StoreResult<Option<ConsumerRecord>> {
@@ -221,19 +247,19 @@ impl Store for Db {
     }
 
     async fn update_consumer_handle(&self, id: ConsumerId, handle: &str) -> StoreResult<()> {
-        dispatch!(self.update_consumer_handle(id, handle))
+        dispatch_write!(self.update_consumer_handle(id, handle))
     }
 
     async fn set_consumer_secret(&self, id: ConsumerId, secret: &SealedSecret) -> StoreResult<()> {
-        dispatch!(self.set_consumer_secret(id, secret))
+        dispatch_write!(self.set_consumer_secret(id, secret))
     }
 
     async fn set_consumer_enabled(&self, id: ConsumerId, enabled: bool) -> StoreResult<()> {
-        dispatch!(self.set_consumer_enabled(id, enabled))
+        dispatch_write!(self.set_consumer_enabled(id, enabled))
     }
 
     async fn delete_consumer(&self, id: ConsumerId) -> StoreResult<bool> {
-        dispatch!(self.delete_consumer(id))
+        dispatch_write!(self.delete_consumer(id))
     }
 
     async fn consumer_usage(&self, id: ConsumerId) -> StoreResult<ConsumerUsage> {
@@ -241,7 +267,7 @@ impl Store for Db {
     }
 
     async fn create_owner(&self, new: NewOwner) -> StoreResult<OwnerRecord> {
-        dispatch!(self.create_owner(new))
+        dispatch_write!(self.create_owner(new))
     }
 
     async fn find_owner_by_email(&self, email: &str) -> StoreResult<Option<OwnerRecord>> {
@@ -262,15 +288,15 @@ impl Store for Db {
         password: &PasswordHash,
         now: i64,
     ) -> StoreResult<()> {
-        dispatch!(self.set_owner_password(id, password, now))
+        dispatch_write!(self.set_owner_password(id, password, now))
     }
 
     async fn end_owner_sessions(&self, id: OwnerId, now: i64) -> StoreResult<i64> {
-        dispatch!(self.end_owner_sessions(id, now))
+        dispatch_write!(self.end_owner_sessions(id, now))
     }
 
     async fn delete_owner(&self, id: OwnerId) -> StoreResult<bool> {
-        dispatch!(self.delete_owner(id))
+        dispatch_write!(self.delete_owner(id))
     }
 
     async fn record_nonce(&self, consumer: ConsumerId, nonce: &str, now: i64) -> StoreResult<bool> {
@@ -343,6 +369,6 @@ impl Store for Db {
     }
 
     async fn save_app_key(&self, key: &StoredAppKey) -> StoreResult<StoredAppKey> {
-        dispatch!(self.save_app_key(key))
+        dispatch_write!(self.save_app_key(key))
     }
 }

@@ -19,10 +19,14 @@ pub(crate) fn init_logging(verbose: u8, filter: &str) {
         _ => "trace".to_owned(),
     };
     let filter = EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only on a terminal: a log file or the journal gets plain
+    // text (and formatting the escape codes costs time on every request).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     // A second call (tests) finds a subscriber installed already; that is fine.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(ansi)
         .try_init();
 }
 

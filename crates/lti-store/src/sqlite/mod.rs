@@ -48,6 +48,8 @@ pub(crate) struct SqliteStore {
     /// busy handler's back-off sleeps (1, 2, 5 … 100 ms) that several
     /// connections racing for the write lock would take (PERFORMANCE.md).
     writer: Arc<writer::Writer>,
+    /// The commit count the readers' snapshots follow.
+    commits: Arc<readers::Commits>,
     /// For an in-memory database: one connection outside the pool, held for
     /// the store's lifetime. SQLite drops a shared in-memory database when
     /// its last connection closes, and the pool may close and reopen its
@@ -110,11 +112,23 @@ impl SqliteStore {
         max_readers: usize,
         keeper: Option<SqliteConnection>,
     ) -> StoreResult<Self> {
-        let writer = writer::Writer::start(target.clone(), options.busy_timeout)?;
-        let readers = readers::Readers::new(target, options.busy_timeout, max_readers);
+        let commits = Arc::new(readers::Commits::default());
+        let readers = Arc::new(readers::Readers::new(
+            target.clone(),
+            options.busy_timeout,
+            max_readers,
+            commits.clone(),
+        ));
+        let writer = writer::Writer::start(
+            target,
+            options.busy_timeout,
+            commits.clone(),
+            Some(readers.clone()),
+        )?;
         Ok(Self {
             pool,
-            readers: Arc::new(readers),
+            readers,
+            commits,
             writer: Arc::new(writer),
             _keeper: keeper.map(|keeper| Arc::new(Mutex::new(keeper))),
         })
@@ -152,6 +166,12 @@ impl SqliteStore {
             .await
             .map_err(map_sqlx_error)?;
         Self::with_direct(pool, direct::Target::Memory(name), options, 4, Some(keeper))
+    }
+
+    /// Counts a write made through sqlx's pool, so that the direct
+    /// readers' next reads see it.
+    pub(crate) fn pool_wrote(&self) {
+        self.commits.committed();
     }
 
     /// The connection pool.

@@ -2,8 +2,8 @@
 //! whatever is queued together (group commit).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::direct::{Target, copy_error, map_error};
+use super::readers::{Commits, Readers};
 
 /// Most units of work committed in one transaction.
 const MAX_BATCH: usize = 128;
@@ -95,21 +96,28 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Opens the write connection on a new thread.
-    pub(crate) fn start(target: Target, busy_timeout: Duration) -> StoreResult<Self> {
+    /// Opens the write connection on a new thread; counts its commits in
+    /// `commits`; lets go of the idle `readers`' snapshots before each
+    /// checkpoint.
+    pub(crate) fn start(
+        target: Target,
+        busy_timeout: Duration,
+        commits: Arc<Commits>,
+        readers: Option<Arc<Readers>>,
+    ) -> StoreResult<Self> {
         let conn = target.open(busy_timeout)?;
         let checkpoints = match target {
             Target::File(_) => {
                 conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")
                     .map_err(map_error)?;
-                Some(Checkpointer::start(target.open(busy_timeout)?)?)
+                Some(Checkpointer::start(target.open(busy_timeout)?, readers)?)
             }
             Target::Memory(_) => None,
         };
         let (sender, receiver) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("lti-sqlite-writer".to_owned())
-            .spawn(move || run(&conn, &receiver, checkpoints))
+            .spawn(move || run(&conn, &receiver, &commits, checkpoints))
             .map_err(|err| StoreError::Backend(format!("cannot start the writer thread: {err}")))?;
         Ok(Self {
             jobs: Mutex::new(Some(sender)),
@@ -160,8 +168,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The writer thread: waits for work, then commits batches until every
 /// sender is gone; then stops the checkpointer after a last checkpoint.
-fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>, checkpoints: Option<Checkpointer>) {
-    let mut commits = 0u32;
+fn run(
+    conn: &Connection,
+    jobs: &mpsc::Receiver<Job>,
+    commits: &Commits,
+    checkpoints: Option<Checkpointer>,
+) {
+    let mut since_checkpoint = 0u32;
     while let Ok(first) = jobs.recv() {
         let mut batch = Vec::with_capacity(8);
         batch.push(first);
@@ -171,13 +184,13 @@ fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>, checkpoints: Option<Checkp
                 Err(_) => break,
             }
         }
-        commit_batch(conn, batch);
-        commits += 1;
-        if commits >= COMMITS_PER_CHECKPOINT
+        commit_batch(conn, batch, commits);
+        since_checkpoint += 1;
+        if since_checkpoint >= COMMITS_PER_CHECKPOINT
             && let Some(checkpoints) = &checkpoints
         {
             checkpoints.nudge();
-            commits = 0;
+            since_checkpoint = 0;
         }
     }
     if let Some(checkpoints) = checkpoints {
@@ -192,12 +205,15 @@ struct Checkpointer {
 }
 
 impl Checkpointer {
-    fn start(conn: Connection) -> StoreResult<Self> {
+    fn start(conn: Connection, readers: Option<Arc<Readers>>) -> StoreResult<Self> {
         let (nudges, receiver) = mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
             .name("lti-sqlite-checkpoint".to_owned())
             .spawn(move || {
                 while receiver.recv().is_ok() {
+                    if let Some(readers) = &readers {
+                        readers.release_idle_snapshots();
+                    }
                     checkpoint(&conn);
                 }
                 checkpoint(&conn);
@@ -239,7 +255,7 @@ fn checkpoint(conn: &Connection) {
 }
 
 /// Runs a batch in one transaction, each unit in its own savepoint.
-fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+fn commit_batch(conn: &Connection, batch: Vec<Job>, commits: &Commits) {
     // BEGIN IMMEDIATE takes the write lock now (waiting out another
     // process's writer within the busy timeout), so no statement inside can
     // fail for want of it.
@@ -291,6 +307,9 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
     }
     match conn.execute_batch("COMMIT") {
         Ok(()) => {
+            // Counted before anyone hears "done", so every read that starts
+            // after the answer takes a snapshot that includes this commit.
+            commits.committed();
             for completion in done {
                 completion(None);
             }
@@ -321,7 +340,7 @@ mod tests {
     fn writer_on_new_file() -> (tempdir::Dir, Writer) {
         let dir = tempdir::Dir::new();
         let target = Target::File(dir.path().join("writer.db"));
-        let writer = Writer::start(target, Duration::from_secs(5)).unwrap();
+        let writer = Writer::start(target, Duration::from_secs(5), Arc::default(), None).unwrap();
         (dir, writer)
     }
 
