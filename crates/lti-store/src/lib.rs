@@ -63,6 +63,9 @@
 //!   0.9.0 can leave one when a transaction is cancelled during `BEGIN`,
 //!   launchbadge/sqlx#4393); connections also set
 //!   `idle_in_transaction_session_timeout` (default 30 s) as a backstop.
+//!   On PostgreSQL, `record_launch` is a single statement (data-modifying
+//!   CTEs, one round trip), atomic without a transaction, and still runs on
+//!   a spawned task.
 //! * On SQLite, the launch and page-view paths (nonces, consumer lookup,
 //!   contexts, resources, users, visits, sessions) bypass sqlx: reads run
 //!   on the caller's thread on a small stack of direct connections, and

@@ -487,6 +487,91 @@ lti_store::store_tests! {
         Ok(())
     }
 
+    /// A launch writes its context, resource and user by the upserts'
+    /// rules (spec §5.4): a non-empty value replaces the stored one, an
+    /// empty or absent one keeps it, and a resource keeps its context. With
+    /// a context but no user, the visit has no user.
+    async fn launches_update_records(store) {
+        let c = new_consumer(&store, "c").await?.id;
+        let first = LaunchRecord {
+            context: Some(ContextData {
+                title: Some("Course".to_owned()),
+                label: Some("C1".to_owned()),
+                ..context("ctx")
+            }),
+            resource: ResourceData {
+                title: Some("Quiz".to_owned()),
+                description: Some("First".to_owned()),
+                ..resource("r1")
+            },
+            ..launch(c, "s", "r1")
+        };
+        let first = store.record_launch(first).await?;
+        assert_eq!((first.user, first.detached), (None, 0));
+        let bundle = store.find_visit("s", first.resource).await?.ok_or("no visit")?;
+        assert_eq!((bundle.user, bundle.visit.user), (None, None));
+        let ctx = bundle.context.ok_or("no context")?;
+        assert_eq!(Some(ctx.key), first.context);
+        assert_eq!((ctx.title.as_deref(), ctx.label.as_deref()), (Some("Course"), Some("C1")));
+
+        // Blank and absent values keep, new ones replace; the user is new.
+        let second = LaunchRecord {
+            context: Some(ContextData {
+                title: Some(String::new()),
+                label: Some("C2".to_owned()),
+                ..context("ctx")
+            }),
+            resource: ResourceData { description: Some("Second".to_owned()), ..resource("r1") },
+            user: Some(UserData {
+                full_name: Some("Jane Doe".to_owned()),
+                email: Some("jane@example.com".to_owned()),
+                ..user("jane")
+            }),
+            ..launch(c, "s", "r1")
+        };
+        let second = store.record_launch(second).await?;
+        assert_eq!((second.resource, second.context), (first.resource, first.context));
+        assert_eq!(second.detached, 1, "the same resource's visit");
+        let bundle = store.find_visit("s", first.resource).await?.ok_or("no visit")?;
+        assert_eq!(bundle.visit.id, second.visit);
+        assert_eq!(bundle.visit.user, second.user);
+        let ctx = bundle.context.ok_or("no context")?;
+        assert_eq!((ctx.title.as_deref(), ctx.label.as_deref()), (Some("Course"), Some("C2")));
+        assert_eq!(
+            (bundle.resource.title.as_deref(), bundle.resource.description.as_deref()),
+            (Some("Quiz"), Some("Second"))
+        );
+
+        // The same user from another context: the user's blank email keeps
+        // the stored one; the resource stays in its first context.
+        let third = LaunchRecord {
+            context: Some(context("ctx2")),
+            user: Some(UserData {
+                given_name: Some("Jane".to_owned()),
+                email: Some(String::new()),
+                ..user("jane")
+            }),
+            ..launch(c, "s", "r1")
+        };
+        let third = store.record_launch(third).await?;
+        assert_eq!(third.user, second.user);
+        assert_ne!(third.context, first.context, "the launch's own context");
+        assert_eq!(third.detached, 1);
+        let bundle = store.find_visit("s", first.resource).await?.ok_or("no visit")?;
+        assert_eq!(bundle.resource.context, first.context);
+        let person = bundle.user.ok_or("no user")?;
+        assert_eq!(
+            (person.given_name.as_deref(), person.full_name.as_deref(), person.email.as_deref()),
+            (Some("Jane"), Some("Jane Doe"), Some("jane@example.com"))
+        );
+        assert_eq!(count_rows(&store, Table::Contexts).await?, 2);
+        assert_eq!(count_rows(&store, Table::Resources).await?, 1);
+        assert_eq!(count_rows(&store, Table::Users).await?, 1);
+        assert_eq!(count_rows(&store, Table::Visits).await?, 3);
+        assert_eq!(store.session_visits("s").await?.len(), 1);
+        Ok(())
+    }
+
     /// Spec §5.6 done right (Pyslet QL-10).
     async fn merge_sessions(store) {
         let c = new_consumer(&store, "c").await?.id;

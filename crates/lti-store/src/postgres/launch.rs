@@ -3,16 +3,17 @@
 use lti_core::{
     ConsumerId, ContextData, ContextKey, ContextRecord, LaunchOutcome, LaunchRecord, ResourceData,
     ResourceId, ResourceRecord, StoreError, StoreResult, UserData, UserKey, UserRecord,
-    VisitBundle, VisitId, VisitRecord,
+    VisitBundle, VisitRecord,
 };
 use sqlx::postgres::PgConnection;
 
+use super::record_launch::launch_once;
 use super::{PgStore, begin_write, finish};
 use crate::error::{map_sqlx_error, run_detached};
 use crate::rows::{
     BundleRow, ContextRow, RESOURCE_ID_ATTEMPTS, ResourceRow, UserRow, VisitRow, non_empty,
-    parameters_to_json, permissions_to_db, random_resource_id, require, resource_id_to_db,
-    truncate_user_agent, validate_context, validate_launch, validate_resource, validate_user,
+    random_resource_id, require, resource_id_to_db, validate_context, validate_launch,
+    validate_resource, validate_user,
 };
 
 impl PgStore {
@@ -69,6 +70,14 @@ impl PgStore {
         row.map(TryInto::try_into).transpose()
     }
 
+    /// Records a launch in one statement ([`launch_once`]), retrying with
+    /// another random resource id when the id collided.
+    ///
+    /// It runs on a task of its own ([`run_detached`]): a client that
+    /// disconnects cannot drop the future between sending the statement
+    /// and reading its answer, which would leave the pooled connection
+    /// with an unread reply. The statement itself is atomic, so there is
+    /// no transaction to leave open.
     pub(crate) async fn record_launch(&self, launch: LaunchRecord) -> StoreResult<LaunchOutcome> {
         validate_launch(&launch)?;
         let pool = self.pool.clone();
@@ -76,11 +85,10 @@ impl PgStore {
             let mut attempts = 0;
             loop {
                 attempts += 1;
-                let mut tx = begin_write(&pool).await?;
-                let result = launch_in(&mut tx, &launch).await;
-                match finish(tx, result).await {
+                match launch_once(&pool, &launch, random_resource_id()?).await {
                     // Only the resource insert can conflict: its random id
-                    // collided. Try again with another.
+                    // collided (a conflict on the link itself is the
+                    // upsert's `ON CONFLICT`). Try again with another.
                     Err(StoreError::Conflict(_)) if attempts < RESOURCE_ID_ATTEMPTS => continue,
                     other => return other,
                 }
@@ -278,6 +286,9 @@ async fn upsert_user(
 /// The consumer test is a correlated `EXISTS` (a primary-key probe per
 /// visit of the session) rather than `IN (SELECT … WHERE consumer_id = …)`,
 /// which would read every resource of the consumer on each launch.
+///
+/// `record_launch` runs the same condition inside its one statement
+/// (`LAUNCH` in `record_launch.rs`): change both together.
 async fn detach_superseded(
     conn: &mut PgConnection,
     session: &str,
@@ -301,45 +312,6 @@ async fn detach_superseded(
         .await
         .map_err(map_sqlx_error)?;
     Ok(done.rows_affected())
-}
-
-/// The body of [`PgStore::record_launch`], inside its transaction.
-async fn launch_in(conn: &mut PgConnection, launch: &LaunchRecord) -> StoreResult<LaunchOutcome> {
-    const INSERT_VISIT: &str = "\
-        INSERT INTO visits \
-            (resource_id, user_key, session, permissions, launched, user_agent, parameters) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7) \
-        RETURNING id";
-    let context = match &launch.context {
-        Some(data) => Some(upsert_context(conn, launch.consumer, data).await?.key),
-        None => None,
-    };
-    let resource = upsert_resource(conn, launch.consumer, context, &launch.resource).await?;
-    let user = match &launch.user {
-        Some(data) => Some(upsert_user(conn, launch.consumer, data).await?.key),
-        None => None,
-    };
-    let resource_db = resource_id_to_db(resource.id);
-    let detached =
-        detach_superseded(conn, &launch.session, resource_db, launch.consumer, user).await?;
-    let (visit,): (i64,) = sqlx::query_as(INSERT_VISIT)
-        .bind(resource_db)
-        .bind(user.map(|key| key.0))
-        .bind(&launch.session)
-        .bind(permissions_to_db(launch.permissions))
-        .bind(launch.now)
-        .bind(truncate_user_agent(launch.user_agent.as_deref()))
-        .bind(parameters_to_json(&launch.parameters)?)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_sqlx_error)?;
-    Ok(LaunchOutcome {
-        visit: VisitId(visit),
-        resource: resource.id,
-        context,
-        user,
-        detached,
-    })
 }
 
 /// The body of [`PgStore::merge_sessions`], inside its transaction: each

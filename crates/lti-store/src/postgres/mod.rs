@@ -6,6 +6,7 @@
 mod admin;
 mod launch;
 mod owners;
+mod record_launch;
 
 use std::str::FromStr;
 
