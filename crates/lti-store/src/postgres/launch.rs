@@ -8,7 +8,7 @@ use lti_core::{
 use sqlx::postgres::PgConnection;
 
 use super::record_launch::launch_once;
-use super::{PgStore, begin_write, finish};
+use super::{PgStore, begin_write, connection_lost, finish};
 use crate::error::{map_sqlx_error, run_detached};
 use crate::rows::{
     BundleRow, ContextRow, RESOURCE_ID_ATTEMPTS, ResourceRow, UserRow, VisitRow, non_empty,
@@ -121,12 +121,29 @@ impl PgStore {
             LEFT JOIN users u ON u.id = v.user_key \
             WHERE v.session = $1 AND v.resource_id = $2 \
             ORDER BY v.id DESC LIMIT 1";
-        let row: Option<BundleRow> = sqlx::query_as(SQL)
-            .bind(session)
-            .bind(resource_id_to_db(resource))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_sqlx_error)?;
+        // Connections are not pinged before each use (`PgStore::connect`),
+        // so the first statement on one whose server backend went away
+        // fails. A read is safe to repeat: try the next connection. Each
+        // failed connection is closed by the pool, so after at most one
+        // attempt per pooled connection the pool opens a new one, and an
+        // error from acquiring (the server is down) ends the loop.
+        let attempts = self.pool.options().get_max_connections().saturating_add(1);
+        let mut attempt = 0;
+        let row: Option<BundleRow> = loop {
+            attempt += 1;
+            let mut conn = self.pool.acquire().await.map_err(map_sqlx_error)?;
+            match sqlx::query_as(SQL)
+                .bind(session)
+                .bind(resource_id_to_db(resource))
+                .fetch_optional(&mut *conn)
+                .await
+            {
+                Err(error) if connection_lost(&error) && attempt < attempts => {
+                    tracing::info!(%error, attempt, "connection lost; reading again");
+                }
+                other => break other.map_err(map_sqlx_error)?,
+            }
+        };
         row.map(TryInto::try_into).transpose()
     }
 

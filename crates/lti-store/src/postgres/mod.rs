@@ -9,16 +9,23 @@ mod owners;
 mod record_launch;
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use lti_core::StoreResult;
+use sqlx::Connection;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgTransaction};
+use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions, PgTransaction};
 
 use crate::error::map_sqlx_error;
 use crate::options::{DEFAULT_POSTGRES_MAX_CONNECTIONS, StoreOptions};
 
 /// The PostgreSQL migrations (`migrations/postgres`), embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// How long a pooled connection may sit idle before it is pinged on
+/// acquire (see [`PgStore::connect`]). Under load connections are reused
+/// within microseconds and never pinged; a quiet pool pings as before.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// A store on a PostgreSQL database.
 #[derive(Clone)]
@@ -55,6 +62,31 @@ impl PgStore {
                     .unwrap_or(DEFAULT_POSTGRES_MAX_CONNECTIONS),
             )
             .acquire_timeout(options.acquire_timeout)
+            // sqlx's default `test_before_acquire(true)` pings (a `Sync`
+            // round trip to the server backend) every connection it hands
+            // out; with the ping sqlx always sends when a connection comes
+            // back, a page view cost three round trips for one query.
+            // Connections are now pinged on acquire only after sitting idle
+            // for `PING_IF_IDLE_FOR`: a dead connection is then still caught
+            // before use after a quiet spell (a server restarted overnight).
+            // A connection that dies within that time of its last use
+            // (the server restarted or `pg_terminate_backend` under load)
+            // fails the one statement that next runs on it, with
+            // `StoreError::Unavailable` (503); the release ping then finds it
+            // broken and the pool closes it, so no connection fails twice.
+            // `find_visit`, the page view's read, retries on another
+            // connection, so a page view does not fail at all. Writes do not: after a lost connection one cannot tell
+            // whether the statement committed. The store tests
+            // `postgres::tests::*_after_backends_are_killed` check both.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(connect)
             .await
             .map_err(map_sqlx_error)?;
@@ -107,5 +139,164 @@ async fn finish<T>(tx: PgTransaction<'static>, result: StoreResult<T>) -> StoreR
             }
             Err(err)
         }
+    }
+}
+
+/// Whether `error` says the connection was lost, rather than that the
+/// statement was refused: an I/O error, or the server ending the session
+/// (`57P01` admin shutdown, as after `pg_terminate_backend` or a fast
+/// restart; `57P02`, `57P03`; class `08` connection exceptions).
+fn connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db.try_downcast_ref::<PgDatabaseError>().is_some_and(|pg| {
+            let code = pg.code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use lti_core::{
+        ConsumerId, LaunchRecord, NewConsumer, Permissions, ResourceData, SealedSecret, Store,
+        StoreError,
+    };
+    use sqlx::postgres::PgConnection;
+
+    use crate::testing::{TestBackend, TestDb, TestResult};
+    use crate::{Db, StoreOptions};
+
+    const POOL: u32 = 3;
+
+    fn launch(consumer: ConsumerId, session: &str) -> LaunchRecord {
+        LaunchRecord {
+            consumer,
+            context: None,
+            resource: ResourceData {
+                link_id: "r".to_owned(),
+                ..ResourceData::default()
+            },
+            user: None,
+            session: session.to_owned(),
+            permissions: Permissions::READ,
+            user_agent: None,
+            parameters: Vec::new(),
+            now: 0,
+        }
+    }
+
+    /// A store whose pool holds `POOL` open connections, one launch in
+    /// session `s`, and a monitoring connection of its own.
+    async fn setup()
+    -> Result<Option<(TestDb, ConsumerId, PgConnection)>, Box<dyn std::error::Error + Send + Sync>>
+    {
+        let Some(test_db) = TestDb::open_with(TestBackend::Postgres, |o: StoreOptions| {
+            o.with_max_connections(POOL)
+        })
+        .await?
+        else {
+            return Ok(None);
+        };
+        let db = test_db.db().clone();
+        let silo = db.create_silo("s").await?;
+        let consumer = db
+            .create_consumer(NewConsumer {
+                silo: silo.id,
+                handle: "c".to_owned(),
+                key: "c".to_owned(),
+                secret: SealedSecret::from_cipher_text("0:c2VhbGVk"),
+                now: 0,
+            })
+            .await?
+            .id;
+        db.record_launch(launch(consumer, "s")).await?;
+        // Open every connection of the pool.
+        let pool = db.postgres_pool().ok_or("not PostgreSQL")?.clone();
+        let held = futures::future::try_join_all((0..POOL).map(|_| pool.acquire())).await?;
+        drop(held);
+        let monitor =
+            <PgConnection as sqlx::Connection>::connect_with(&pool.connect_options()).await?;
+        Ok(Some((test_db, consumer, monitor)))
+    }
+
+    /// Ends the server backends of every pooled connection (as a server
+    /// restart or `pg_terminate_backend` would) and waits until they are
+    /// gone; returns how many there were.
+    async fn kill_backends(db: &Db, monitor: &mut PgConnection) -> Result<i64, sqlx::Error> {
+        const KILL: &str = "\
+            SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+            WHERE application_name = current_setting('application_name') \
+              AND pid <> pg_backend_pid()";
+        const LEFT: &str = "\
+            SELECT COUNT(*) FROM pg_stat_activity \
+            WHERE application_name = current_setting('application_name') \
+              AND pid <> pg_backend_pid()";
+        // Wait until the pool's release pings have returned every
+        // connection, so that none is killed mid-ping.
+        while db.postgres_pool().map_or(0, |pool| pool.num_idle()) < POOL as usize {
+            tokio::task::yield_now().await;
+        }
+        let killed: i64 = sqlx::query_scalar(KILL).fetch_one(&mut *monitor).await?;
+        while sqlx::query_scalar::<_, i64>(LEFT)
+            .fetch_one(&mut *monitor)
+            .await?
+            > 0
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        Ok(killed)
+    }
+
+    /// Without a ping before every use, page views still never fail when
+    /// the server backends of every pooled connection are gone: the read
+    /// moves on to the next connection.
+    #[tokio::test]
+    async fn views_survive_after_backends_are_killed() -> TestResult {
+        let Some((test_db, _, mut monitor)) = setup().await? else {
+            return Ok(());
+        };
+        let db = test_db.db().clone();
+        let resource = db.session_visits("s").await?.remove(0).resource;
+        for _ in 0..3 {
+            assert_eq!(kill_backends(&db, &mut monitor).await?, i64::from(POOL));
+            for _ in 0..2 * POOL {
+                assert!(db.find_visit("s", resource).await?.is_some());
+            }
+        }
+        test_db.close().await;
+        Ok(())
+    }
+
+    /// A launch on a connection whose backend is gone fails as
+    /// `Unavailable` (503), at most once per such connection: the pool
+    /// closes each one after its failure, and then serves new ones.
+    #[tokio::test]
+    async fn launches_fail_at_most_once_per_connection_after_backends_are_killed() -> TestResult {
+        let Some((test_db, consumer, mut monitor)) = setup().await? else {
+            return Ok(());
+        };
+        let db = test_db.db().clone();
+        let killed = kill_backends(&db, &mut monitor).await?;
+        assert_eq!(killed, i64::from(POOL));
+        let mut failed = 0;
+        for i in 0..3 * POOL {
+            match db.record_launch(launch(consumer, &format!("s{i}"))).await {
+                Ok(_) => {}
+                Err(StoreError::Unavailable(_)) => failed += 1,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        assert!(
+            failed <= killed,
+            "{failed} failures for {killed} connections"
+        );
+        // Afterwards every launch succeeds.
+        for i in 0..2 * POOL {
+            db.record_launch(launch(consumer, &format!("t{i}"))).await?;
+        }
+        test_db.close().await;
+        Ok(())
     }
 }
