@@ -124,9 +124,11 @@ impl StoreOptions {
         Self::default()
     }
 
-    /// Most connections the sqlx pool opens; on SQLite also how many idle
-    /// direct read connections are kept. An in-memory SQLite database's
-    /// pool always has one; zero is taken as one.
+    /// Most connections the store opens. On PostgreSQL half go to sqlx's
+    /// pool and half to the launch and page-view statements (at least one
+    /// each, so one means two). On SQLite it is the size of sqlx's pool and
+    /// how many idle direct read connections are kept; an in-memory
+    /// database's pool always has one. Zero is taken as one.
     #[must_use]
     pub fn with_max_connections(mut self, max: u32) -> Self {
         self.max_connections = Some(max.max(1));

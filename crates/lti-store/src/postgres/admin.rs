@@ -5,7 +5,7 @@ use lti_core::{
     StoreError, StoreResult, StoredAppKey,
 };
 
-use super::PgStore;
+use super::{PgStore, connection_lost};
 use crate::error::map_sqlx_error;
 use crate::rows::{AppKeyRow, ConsumerRow, SiloRow, require};
 
@@ -76,11 +76,20 @@ impl PgStore {
         const SQL: &str = "\
             SELECT id, silo_id, handle, key, secret, enabled, created \
             FROM consumers WHERE key = $1";
-        let row: Option<ConsumerRow> = sqlx::query_as(SQL)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_sqlx_error)?;
+        // A read is safe to repeat on another connection when the first
+        // was found lost (see `hot`).
+        let mut attempts = self.hot.read_attempts();
+        let row: Option<ConsumerRow> = loop {
+            let mut hot = self.hot.acquire().await?;
+            let result = sqlx::query_as(SQL)
+                .bind(key)
+                .fetch_optional(&mut *hot)
+                .await;
+            match hot.settle(result) {
+                Err(error) if connection_lost(&error) && attempts > 1 => attempts -= 1,
+                other => break other.map_err(map_sqlx_error)?,
+            }
+        };
         Ok(row.map(Into::into))
     }
 
@@ -182,14 +191,15 @@ impl PgStore {
             INSERT INTO nonces (consumer_id, nonce, last_seen) VALUES ($1, $2, $3) \
             ON CONFLICT (consumer_id, nonce) DO UPDATE SET last_seen = excluded.last_seen \
             WHERE nonces.last_seen < $3 - $4";
-        let done = sqlx::query(SQL)
+        let mut hot = self.hot.acquire().await?;
+        let result = sqlx::query(SQL)
             .bind(consumer.0)
             .bind(nonce)
             .bind(now)
             .bind(NONCE_WINDOW_SECS)
-            .execute(&self.pool)
-            .await
-            .map_err(map_sqlx_error)?;
+            .execute(&mut *hot)
+            .await;
+        let done = hot.settle(result).map_err(map_sqlx_error)?;
         Ok(done.rows_affected() == 1)
     }
 

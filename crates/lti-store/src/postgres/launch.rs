@@ -7,13 +7,13 @@ use lti_core::{
 };
 use sqlx::postgres::PgConnection;
 
-use super::record_launch::launch_once;
+use super::record_launch::{LaunchRow, launch_once};
 use super::{PgStore, begin_write, connection_lost, finish};
 use crate::error::{map_sqlx_error, run_detached};
 use crate::rows::{
     BundleRow, ContextRow, RESOURCE_ID_ATTEMPTS, ResourceRow, UserRow, VisitRow, non_empty,
-    random_resource_id, require, resource_id_to_db, validate_context, validate_launch,
-    validate_resource, validate_user,
+    parameters_to_json, random_resource_id, require, resource_id_to_db, validate_context,
+    validate_launch, validate_resource, validate_user,
 };
 
 impl PgStore {
@@ -80,12 +80,20 @@ impl PgStore {
     /// no transaction to leave open.
     pub(crate) async fn record_launch(&self, launch: LaunchRecord) -> StoreResult<LaunchOutcome> {
         validate_launch(&launch)?;
-        let pool = self.pool.clone();
+        let hot = self.hot.clone();
+        let parameters = parameters_to_json(&launch.parameters)?;
         run_detached(async move {
             let mut attempts = 0;
             loop {
                 attempts += 1;
-                match launch_once(&pool, &launch, random_resource_id()?).await {
+                let resource_id = random_resource_id()?;
+                let mut conn = hot.acquire().await?;
+                let result = launch_once(&mut conn, &launch, resource_id, &parameters).await;
+                let launched = conn
+                    .settle(result)
+                    .map_err(map_sqlx_error)
+                    .and_then(LaunchRow::outcome);
+                match launched {
                     // Only the resource insert can conflict: its random id
                     // collided (a conflict on the link itself is the
                     // upsert's `ON CONFLICT`). Try again with another.
@@ -121,25 +129,20 @@ impl PgStore {
             LEFT JOIN users u ON u.id = v.user_key \
             WHERE v.session = $1 AND v.resource_id = $2 \
             ORDER BY v.id DESC LIMIT 1";
-        // Connections are not pinged before each use (`PgStore::connect`),
-        // so the first statement on one whose server backend went away
-        // fails. A read is safe to repeat: try the next connection. Each
-        // failed connection is closed by the pool, so after at most one
-        // attempt per pooled connection the pool opens a new one, and an
-        // error from acquiring (the server is down) ends the loop.
-        let attempts = self.pool.options().get_max_connections().saturating_add(1);
-        let mut attempt = 0;
+        // A read is safe to repeat: on a connection found lost, try another
+        // (see `hot`).
+        let mut attempts = self.hot.read_attempts();
         let row: Option<BundleRow> = loop {
-            attempt += 1;
-            let mut conn = self.pool.acquire().await.map_err(map_sqlx_error)?;
-            match sqlx::query_as(SQL)
+            let mut hot = self.hot.acquire().await?;
+            let result = sqlx::query_as(SQL)
                 .bind(session)
                 .bind(resource_id_to_db(resource))
-                .fetch_optional(&mut *conn)
-                .await
-            {
-                Err(error) if connection_lost(&error) && attempt < attempts => {
-                    tracing::info!(%error, attempt, "connection lost; reading again");
+                .fetch_optional(&mut *hot)
+                .await;
+            match hot.settle(result) {
+                Err(error) if connection_lost(&error) && attempts > 1 => {
+                    tracing::info!(%error, "connection lost; reading again");
+                    attempts -= 1;
                 }
                 other => break other.map_err(map_sqlx_error)?,
             }
@@ -166,12 +169,13 @@ impl PgStore {
         if old == new {
             return Ok(0);
         }
-        let done = sqlx::query(SQL)
+        let mut hot = self.hot.acquire().await?;
+        let result = sqlx::query(SQL)
             .bind(old)
             .bind(new)
-            .execute(&self.pool)
-            .await
-            .map_err(map_sqlx_error)?;
+            .execute(&mut *hot)
+            .await;
+        let done = hot.settle(result).map_err(map_sqlx_error)?;
         Ok(done.rows_affected())
     }
 

@@ -10,12 +10,9 @@
 use lti_core::{
     ContextKey, LaunchOutcome, LaunchRecord, StoreError, StoreResult, UserKey, VisitId,
 };
-use sqlx::postgres::PgPool;
+use sqlx::postgres::PgConnection;
 
-use crate::error::map_sqlx_error;
-use crate::rows::{
-    non_empty, parameters_to_json, permissions_to_db, resource_id_from_db, truncate_user_agent,
-};
+use crate::rows::{non_empty, permissions_to_db, resource_id_from_db, truncate_user_agent};
 
 /// The whole launch.
 ///
@@ -94,7 +91,7 @@ const LAUNCH: &str = "\
 /// What [`LAUNCH`] returns. The ids are `Option` only because a scalar
 /// subquery may be NULL; `res` and `visit` always return a row.
 #[derive(Debug, sqlx::FromRow)]
-struct LaunchRow {
+pub(super) struct LaunchRow {
     visit: Option<i64>,
     resource: Option<i64>,
     context: Option<i64>,
@@ -102,16 +99,19 @@ struct LaunchRow {
     detached: i64,
 }
 
-/// Runs [`LAUNCH`] once, with `resource_id` as the id of a new resource.
-/// A [`StoreError::Conflict`] means that id was taken; nothing was written.
+/// Runs [`LAUNCH`] once, with `resource_id` as the id of a new resource
+/// and `parameters` the launch parameters as stored (JSON). A unique
+/// violation (a [`StoreError::Conflict`] once mapped) means that id was
+/// taken; nothing was written.
 pub(super) async fn launch_once(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     launch: &LaunchRecord,
     resource_id: i64,
-) -> StoreResult<LaunchOutcome> {
+    parameters: &str,
+) -> Result<LaunchRow, sqlx::Error> {
     let context = launch.context.as_ref();
     let user = launch.user.as_ref();
-    let row: LaunchRow = sqlx::query_as(LAUNCH)
+    sqlx::query_as::<_, LaunchRow>(LAUNCH)
         .bind(launch.consumer.0)
         .bind(context.map(|c| c.context_id.as_str()))
         .bind(context.and_then(|c| non_empty(c.title.as_ref())))
@@ -130,22 +130,28 @@ pub(super) async fn launch_once(
         .bind(permissions_to_db(launch.permissions))
         .bind(launch.now)
         .bind(truncate_user_agent(launch.user_agent.as_deref()))
-        .bind(parameters_to_json(&launch.parameters)?)
-        .fetch_one(pool)
+        .bind(parameters)
+        .fetch_one(&mut *conn)
         .await
-        .map_err(map_sqlx_error)?;
-    let missing =
-        |what: &str| StoreError::Backend(format!("the launch statement returned no {what}"));
-    let visit = row.visit.ok_or_else(|| missing("visit"))?;
-    let resource = row.resource.ok_or_else(|| missing("resource"))?;
-    Ok(LaunchOutcome {
-        visit: VisitId(visit),
-        resource: resource_id_from_db(resource)?,
-        context: row.context.map(ContextKey),
-        user: row.user_key.map(UserKey),
-        detached: u64::try_from(row.detached)
-            .map_err(|_| StoreError::Backend(format!("detached {} visits", row.detached)))?,
-    })
+}
+
+impl LaunchRow {
+    /// What the launch statement reports, as the store's outcome.
+    pub(super) fn outcome(self) -> StoreResult<LaunchOutcome> {
+        let row = self;
+        let missing =
+            |what: &str| StoreError::Backend(format!("the launch statement returned no {what}"));
+        let visit = row.visit.ok_or_else(|| missing("visit"))?;
+        let resource = row.resource.ok_or_else(|| missing("resource"))?;
+        Ok(LaunchOutcome {
+            visit: VisitId(visit),
+            resource: resource_id_from_db(resource)?,
+            context: row.context.map(ContextKey),
+            user: row.user_key.map(UserKey),
+            detached: u64::try_from(row.detached)
+                .map_err(|_| StoreError::Backend(format!("detached {} visits", row.detached)))?,
+        })
+    }
 }
 
 #[cfg(all(test, feature = "testing"))]
@@ -153,7 +159,21 @@ mod tests {
     use lti_core::{NewConsumer, Permissions, ResourceData, SealedSecret, Store};
 
     use super::*;
+    use crate::error::map_sqlx_error;
     use crate::testing::{Table, TestBackend, TestDb, TestResult, count_rows};
+
+    /// One launch statement on a connection of `pool`.
+    async fn once(
+        pool: &sqlx::PgPool,
+        launch: &LaunchRecord,
+        resource_id: i64,
+    ) -> StoreResult<LaunchOutcome> {
+        let mut conn = pool.acquire().await.map_err(map_sqlx_error)?;
+        launch_once(&mut conn, launch, resource_id, "[]")
+            .await
+            .map_err(map_sqlx_error)
+            .and_then(LaunchRow::outcome)
+    }
 
     fn launch(consumer: lti_core::ConsumerId, link: &str) -> LaunchRecord {
         LaunchRecord {
@@ -181,6 +201,7 @@ mod tests {
         };
         let db = test_db.db();
         let pool = db.postgres_pool().ok_or("not PostgreSQL")?;
+
         let silo = db.create_silo("s").await?;
         let consumer = db
             .create_consumer(NewConsumer {
@@ -192,17 +213,17 @@ mod tests {
             })
             .await?
             .id;
-        let first = launch_once(pool, &launch(consumer, "a"), 42).await?;
+        let first = once(pool, &launch(consumer, "a"), 42).await?;
         assert_eq!(first.resource.get(), 42);
-        let taken = launch_once(pool, &launch(consumer, "b"), 42).await;
+        let taken = once(pool, &launch(consumer, "b"), 42).await;
         assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
         assert_eq!(count_rows(db, Table::Resources).await?, 1);
         assert_eq!(count_rows(db, Table::Visits).await?, 1);
         assert_eq!(db.session_visits("s").await?.len(), 1, "nothing detached");
         // An existing link ignores the offered id: no conflict.
-        let again = launch_once(pool, &launch(consumer, "a"), 7).await?;
+        let again = once(pool, &launch(consumer, "a"), 7).await?;
         assert_eq!((again.resource.get(), again.detached), (42, 1));
-        let second = launch_once(pool, &launch(consumer, "b"), 43).await?;
+        let second = once(pool, &launch(consumer, "b"), 43).await?;
         assert_eq!(second.resource.get(), 43);
         test_db.close().await;
         Ok(())

@@ -269,7 +269,10 @@ mod tests {
             .unwrap()
         };
         let (log, copied) = checkpoint(&f.other);
-        assert!(copied < log, "the idle reader's snapshot holds the WAL back");
+        assert!(
+            copied < log,
+            "the idle reader's snapshot holds the WAL back"
+        );
         f.readers.release_idle_snapshots();
         let (log, copied) = checkpoint(&f.other);
         assert_eq!(copied, log, "nothing holds the WAL back any more");
