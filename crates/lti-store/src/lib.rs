@@ -105,29 +105,31 @@
 //!     cargo bench -p lti-store --bench store -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
-//! Median per call, through the pool, release build, on a shared 2-core
-//! machine (load average 3–4 from other builds, so ±30 % between runs),
-//! SQLite 3.51.3 (bundled) in WAL mode on a local file, PostgreSQL on
-//! 127.0.0.1:
+//! Median per call, one caller at a time, release build, on a 2-core
+//! machine (load average 2–3), SQLite 3.51.3 (bundled) in WAL mode on a
+//! local file, PostgreSQL 15 on 127.0.0.1:
 //!
 //! | operation | backend | empty | large | large / empty |
 //! |---|---|---|---|---|
-//! | `record_nonce` | SQLite file | 111 µs | 124 µs | 1.12 |
-//! | `find_visit` | SQLite file | 83 µs | 67 µs | 0.80 |
-//! | `record_nonce` | PostgreSQL | 396 µs | 349 µs | 0.88 |
-//! | `find_visit` | PostgreSQL | 205 µs | 197 µs | 0.96 |
+//! | `record_nonce` | SQLite file | 89.8 µs | 90.6 µs | 1.01 |
+//! | `find_visit` | SQLite file | 2.56 µs | 2.96 µs | 1.15 |
+//! | `record_nonce` | PostgreSQL | 295 µs | 310 µs | 1.05 |
+//! | `find_visit` | PostgreSQL | 126 µs | 131 µs | 1.04 |
 //!
-//! Both stay within the 1.5× target: every operation is an index probe
+//! All stay within the 1.5× target: every operation is an index probe
 //! (nonce primary key, visits `(session, resource_id)`, primary keys for
-//! the joins), so a hundredfold more rows adds a B-tree level at most. Most
-//! of each figure is the round trip itself: pool checkout (sqlx pings a
-//! connection before handing it out) and, for SQLite, the hop to the
-//! connection's worker thread; the SQL alone runs in 13–20 µs on SQLite.
-//! (Since these figures, SQLite pools skip the ping, and SQLite's hot paths
-//! run on direct connections without those hops: see `PERFORMANCE.md`.)
+//! the joins), so a hundredfold more rows adds a B-tree level at most.
+//! SQLite's `find_visit` runs on the caller's thread and, with nothing
+//! written in between, on the reader's open snapshot; a lone
+//! `record_nonce` is a whole transaction on the writer thread (under load
+//! many share one commit). PostgreSQL's figures are loopback round trips.
+//! (Before the direct connections, through sqlx's pool: SQLite
+//! `record_nonce` 111 µs and `find_visit` 83 µs, PostgreSQL 396 µs and
+//! 205 µs; see `PERFORMANCE.md`.)
 //!
 //! One trap, measured as `sqlite-large-analyzed`: after an `ANALYZE`,
-//! `find_visit` on SQLite took 151 µs (1.8× empty). The bundled SQLite is
+//! `find_visit` on SQLite took 41.9 µs (16× empty; 151 µs through the old
+//! pool). The bundled SQLite is
 //! built with `SQLITE_ENABLE_STAT4`, and with `sqlite_stat4` present it
 //! re-plans every statement whose bound parameters meet an indexed column,
 //! on every execution. The store never runs `ANALYZE` (nor sqlx's
