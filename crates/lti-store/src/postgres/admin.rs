@@ -9,6 +9,32 @@ use super::{PgStore, connection_lost};
 use crate::error::map_sqlx_error;
 use crate::rows::{AppKeyRow, ConsumerRow, SiloRow, require};
 
+/// `record_nonce`: one statement, so concurrent calls serialise on the row: the
+/// insert or the stale-row update changes one row for exactly one of
+/// them. A row seen within the window is left alone and the call
+/// reports a replay (spec §5.3: reuse is allowed only once
+/// last_seen + 5400 s is earlier than now).
+///
+/// The statement commits without waiting for the WAL flush
+/// (`synchronous_commit` off for its own transaction, set inside
+/// the statement so it costs no round trip). A launch commits
+/// twice, the nonce and then the launch, and each flush is an
+/// `fdatasync`: on PostgreSQL the flushes were the launch rate's
+/// limit (PERFORMANCE.md). The nonce row is visible to every other
+/// session at once, so replays are caught across instances as
+/// before; only its durability waits. The WAL is flushed in order,
+/// so the launch's own synchronous commit, which follows, makes the
+/// nonce durable with it. What a database crash can lose is the
+/// nonce of a launch that recorded nothing within the last moments
+/// (`wal_writer_delay`, 200 ms by default): a launch that was never
+/// accepted, or one a tool's own route took without recording it.
+pub(super) const RECORD_NONCE: &str = "\
+    WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) \
+    INSERT INTO nonces (consumer_id, nonce, last_seen) \
+    SELECT $1, $2, $3 FROM relaxed \
+    ON CONFLICT (consumer_id, nonce) DO UPDATE SET last_seen = excluded.last_seen \
+    WHERE nonces.last_seen < $3 - $4";
+
 impl PgStore {
     pub(crate) async fn create_silo(&self, slug: &str) -> StoreResult<SiloRecord> {
         const SQL: &str = "INSERT INTO silos (slug) VALUES ($1) RETURNING id, slug";
@@ -182,17 +208,8 @@ impl PgStore {
         nonce: &str,
         now: i64,
     ) -> StoreResult<bool> {
-        // One statement, so concurrent calls serialise on the row: the
-        // insert or the stale-row update changes one row for exactly one of
-        // them. A row seen within the window is left alone and the call
-        // reports a replay (spec §5.3: reuse is allowed only once
-        // last_seen + 5400 s is earlier than now).
-        const SQL: &str = "\
-            INSERT INTO nonces (consumer_id, nonce, last_seen) VALUES ($1, $2, $3) \
-            ON CONFLICT (consumer_id, nonce) DO UPDATE SET last_seen = excluded.last_seen \
-            WHERE nonces.last_seen < $3 - $4";
         let mut hot = self.hot.acquire().await?;
-        let result = sqlx::query(SQL)
+        let result = sqlx::query(RECORD_NONCE)
             .bind(consumer.0)
             .bind(nonce)
             .bind(now)

@@ -64,8 +64,9 @@ impl PgStore {
             .max_connections
             .unwrap_or(DEFAULT_POSTGRES_MAX_CONNECTIONS);
         // `max_connections` is shared: half for sqlx's pool (the admin
-        // operations, migrations, a tool's own tables), the rest for the
-        // launch and page-view statements (with one of each at least).
+        // operations, migrations, a tool's own tables, which a tool's pages
+        // may query as often as the framework's), the rest for the launch
+        // and page-view statements (with one of each at least).
         let pool_connections = (max_connections / 2).max(1);
         let hot = hot::HotConnections::new(
             connect.clone(),
@@ -287,6 +288,42 @@ mod tests {
                 assert!(db.find_visit("s", resource).await?.is_some());
             }
         }
+        test_db.close().await;
+        Ok(())
+    }
+
+    /// The nonce statement relaxes `synchronous_commit` for its own
+    /// transaction only: the connection's next statement commits as
+    /// configured.
+    #[tokio::test]
+    async fn the_nonce_statement_relaxes_only_its_own_commit() -> TestResult {
+        let Some((test_db, consumer, mut monitor)) = setup().await? else {
+            return Ok(());
+        };
+        let mut conn = <PgConnection as sqlx::Connection>::connect_with(
+            &test_db
+                .db()
+                .postgres_pool()
+                .ok_or("not PostgreSQL")?
+                .connect_options(),
+        )
+        .await?;
+        let done = sqlx::query(super::admin::RECORD_NONCE)
+            .bind(consumer.0)
+            .bind("n-1")
+            .bind(1_000_i64)
+            .bind(lti_core::NONCE_WINDOW_SECS)
+            .execute(&mut conn)
+            .await?;
+        assert_eq!(done.rows_affected(), 1);
+        let setting: String = sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(&mut conn)
+            .await?;
+        assert_eq!(setting, "on");
+        let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM nonces WHERE nonce = 'n-1'")
+            .fetch_one(&mut monitor)
+            .await?;
+        assert_eq!(seen, 1, "visible to other sessions at once");
         test_db.close().await;
         Ok(())
     }
