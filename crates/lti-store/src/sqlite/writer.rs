@@ -20,6 +20,10 @@ const MAX_BATCH: usize = 128;
 /// Commits between two nudges to the checkpointer.
 const COMMITS_PER_CHECKPOINT: u32 = 32;
 
+/// How often the checkpoint thread, when not nudged, lets go of the idle
+/// readers' snapshots.
+const SNAPSHOT_SWEEP: Duration = Duration::from_secs(1);
+
 /// What a unit of work leaves for after the commit: it sends the caller its
 /// result, or the commit's error when the commit failed.
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
@@ -89,7 +93,9 @@ where
 /// database and syncing it, milliseconds each) run on a second thread with
 /// its own connection, nudged every [`COMMITS_PER_CHECKPOINT`] commits,
 /// instead of inside a commit of the writer (SQLite's automatic checkpoint),
-/// where every launch queued behind it would wait for the disk.
+/// where every launch queued behind it would wait for the disk. The same
+/// thread lets go of idle readers' snapshots before each checkpoint and
+/// every [`SNAPSHOT_SWEEP`] when quiet.
 pub(crate) struct Writer {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -210,11 +216,23 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("lti-sqlite-checkpoint".to_owned())
             .spawn(move || {
-                while receiver.recv().is_ok() {
+                let release = || {
                     if let Some(readers) = &readers {
                         readers.release_idle_snapshots();
                     }
-                    checkpoint(&conn);
+                };
+                loop {
+                    match receiver.recv_timeout(SNAPSHOT_SWEEP) {
+                        Ok(()) => {
+                            release();
+                            checkpoint(&conn);
+                        }
+                        // Quiet: let go of the snapshots idle readers kept,
+                        // so nothing holds the WAL (or an operator's
+                        // `VACUUM`) back for long once traffic stops.
+                        Err(mpsc::RecvTimeoutError::Timeout) => release(),
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
                 }
                 checkpoint(&conn);
             })
@@ -474,6 +492,48 @@ mod tests {
         held.await.unwrap().unwrap();
         let rows = writer.write(count).await.unwrap();
         assert_eq!(rows, 1);
+    }
+
+    #[tokio::test]
+    async fn idle_snapshots_are_let_go_when_the_store_is_quiet() {
+        let dir = tempdir::Dir::new();
+        let target = Target::File(dir.path().join("quiet.db"));
+        let commits = Arc::new(Commits::default());
+        let readers = Arc::new(Readers::new(
+            target.clone(),
+            Duration::from_secs(5),
+            4,
+            commits.clone(),
+        ));
+        let writer = Writer::start(
+            target.clone(),
+            Duration::from_secs(5),
+            commits,
+            Some(readers.clone()),
+        )
+        .unwrap();
+        writer
+            .write(|conn| {
+                conn.execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);")
+                    .map_err(map_error)
+            })
+            .await
+            .unwrap();
+        // A read leaves its reader idle with a snapshot.
+        readers.read(count).unwrap();
+        // Another process writes; with the snapshot held, a checkpoint
+        // cannot copy that write back.
+        let other = target.open(Duration::from_secs(5)).unwrap();
+        other.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        tokio::time::sleep(SNAPSHOT_SWEEP * 2 + Duration::from_millis(200)).await;
+        let (log, copied): (i64, i64) = other
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                Ok((row.get(1)?, row.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(copied, log, "the quiet sweep let the snapshot go");
+        writer.close().await;
+        readers.close();
     }
 
     #[tokio::test]
