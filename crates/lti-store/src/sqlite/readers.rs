@@ -33,9 +33,10 @@ const MAX_SNAPSHOT_AGE: Duration = Duration::from_millis(5);
 /// write returned: a page requested after a launch sees that launch, a
 /// launch after a consumer was disabled sees it disabled. Writes made
 /// outside the store (another process, a tool's own statements) are seen
-/// within [`MAX_SNAPSHOT_AGE`]. Idle snapshots are let go whenever the writer asks
-/// for a checkpoint ([`release_idle_snapshots`](Self::release_idle_snapshots)),
-/// so they never hold the WAL back.
+/// within [`MAX_SNAPSHOT_AGE`]. Idle snapshots are let go before every
+/// checkpoint and every second when the store is quiet
+/// ([`release_idle_snapshots`](Self::release_idle_snapshots), called by the
+/// writer's checkpoint thread), so they never hold the WAL back for long.
 pub(crate) struct Readers {
     target: Target,
     busy_timeout: Duration,
