@@ -126,18 +126,9 @@ impl Visit {
 
     /// The launch's roles (unknown ones left out).
     pub fn roles(&self) -> &RoleList {
-        self.inner.roles.get_or_init(|| {
-            // As `LaunchParams::roles`: the first non-blank `roles` value.
-            let roles = self
-                .inner
-                .bundle
-                .visit
-                .parameters
-                .iter()
-                .find(|(name, value)| name == "roles" && !value.trim().is_empty())
-                .map(|(_, value)| value.as_str());
-            RoleList::parse(roles.unwrap_or_default())
-        })
+        self.inner
+            .roles
+            .get_or_init(|| LaunchParams::roles_of(&self.inner.bundle.visit.parameters))
     }
 
     /// The session the visit belongs to.

@@ -281,7 +281,7 @@ pub struct LaunchOutcome {
 pub type StoredAppKey = crate::AppKeyRecord;
 
 /// Why a store operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// A unique constraint was violated (duplicate consumer key, silo slug…).

@@ -92,7 +92,15 @@ impl LaunchParams {
     /// list.
     #[must_use]
     pub fn roles(&self) -> RoleList {
-        RoleList::parse(self.get_nonblank("roles").unwrap_or_default())
+        Self::roles_of(&self.params)
+    }
+
+    /// [`roles`](Self::roles) of parameters not wrapped in a
+    /// `LaunchParams`, such as those stored with a visit, without copying
+    /// them.
+    #[must_use]
+    pub fn roles_of(params: &[(String, String)]) -> RoleList {
+        RoleList::parse(super::first_nonblank(params, "roles").unwrap_or_default())
     }
 
     /// `role_scope_mentor`: the `user_id`s of the users this user mentors

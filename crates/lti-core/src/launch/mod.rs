@@ -81,10 +81,7 @@ impl LaunchParams {
     /// as absent (L-8 / QL-8).
     #[must_use]
     pub fn get_nonblank(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, v)| n == name && !is_blank(v))
-            .map(|(_, v)| v.as_str())
+        first_nonblank(&self.params, name)
     }
 
     /// Whether `name` was sent at all (even blank).
@@ -213,6 +210,14 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for LaunchParams {
 }
 
 /// Empty or whitespace only.
+/// [`LaunchParams::get_nonblank`] on parameters not (yet) wrapped.
+fn first_nonblank<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(n, v)| n == name && !is_blank(v))
+        .map(|(_, v)| v.as_str())
+}
+
 fn is_blank(value: &str) -> bool {
     value.trim().is_empty()
 }

@@ -5,7 +5,8 @@ use lti_core::{
     StoreError, StoreResult, StoredAppKey,
 };
 
-use super::{PgStore, connection_lost};
+use super::PgStore;
+use super::hot::hot_read;
 use crate::error::map_sqlx_error;
 use crate::rows::{AppKeyRow, ConsumerRow, SiloRow, require};
 
@@ -102,20 +103,8 @@ impl PgStore {
         const SQL: &str = "\
             SELECT id, silo_id, handle, key, secret, enabled, created \
             FROM consumers WHERE key = $1";
-        // A read is safe to repeat on another connection when the first
-        // was found lost (see `hot`).
-        let mut attempts = self.hot.read_attempts();
-        let row: Option<ConsumerRow> = loop {
-            let mut hot = self.hot.acquire().await?;
-            let result = sqlx::query_as(SQL)
-                .bind(key)
-                .fetch_optional(&mut *hot)
-                .await;
-            match hot.settle(result) {
-                Err(error) if connection_lost(&error) && attempts > 1 => attempts -= 1,
-                other => break other.map_err(map_sqlx_error)?,
-            }
-        };
+        let row: Option<ConsumerRow> =
+            hot_read!(self.hot, conn => sqlx::query_as(SQL).bind(key).fetch_optional(conn))?;
         Ok(row.map(Into::into))
     }
 

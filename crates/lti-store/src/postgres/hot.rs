@@ -32,6 +32,34 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::{PING_IF_IDLE_FOR, connection_lost};
 use crate::error::map_sqlx_error;
 
+/// Runs a read on a hot connection, and once more on another when its
+/// connection was found lost (a read is safe to repeat; see the module
+/// docs): `hot_read!(self.hot, conn => statement)`, where `statement` is a
+/// future of `Result<T, sqlx::Error>` using `conn: &mut PgConnection`.
+/// Evaluates to a `StoreResult<T>`; failing to get a connection returns
+/// from the calling function.
+macro_rules! hot_read {
+    ($hot:expr, $conn:ident => $statement:expr) => {{
+        let hot = &$hot;
+        let mut attempts = hot.read_attempts();
+        loop {
+            let mut guard = hot.acquire().await?;
+            let result = {
+                let $conn: &mut sqlx::postgres::PgConnection = &mut guard;
+                $statement.await
+            };
+            match guard.settle(result) {
+                Err(error) if $crate::postgres::connection_lost(&error) && attempts > 1 => {
+                    tracing::info!(%error, "connection lost; reading again");
+                    attempts -= 1;
+                }
+                other => break other.map_err($crate::error::map_sqlx_error),
+            }
+        }
+    }};
+}
+pub(super) use hot_read;
+
 /// A stack of idle connections and a limit on how many are open.
 pub(crate) struct HotConnections {
     options: PgConnectOptions,

@@ -7,8 +7,9 @@ use lti_core::{
 };
 use sqlx::postgres::PgConnection;
 
+use super::hot::hot_read;
 use super::record_launch::{LaunchRow, launch_once};
-use super::{PgStore, begin_write, connection_lost, finish};
+use super::{PgStore, begin_write, finish};
 use crate::error::{map_sqlx_error, run_detached};
 use crate::rows::{
     BundleRow, ContextRow, RESOURCE_ID_ATTEMPTS, ResourceRow, UserRow, VisitRow, non_empty,
@@ -129,24 +130,10 @@ impl PgStore {
             LEFT JOIN users u ON u.id = v.user_key \
             WHERE v.session = $1 AND v.resource_id = $2 \
             ORDER BY v.id DESC LIMIT 1";
-        // A read is safe to repeat: on a connection found lost, try another
-        // (see `hot`).
-        let mut attempts = self.hot.read_attempts();
-        let row: Option<BundleRow> = loop {
-            let mut hot = self.hot.acquire().await?;
-            let result = sqlx::query_as(SQL)
-                .bind(session)
-                .bind(resource_id_to_db(resource))
-                .fetch_optional(&mut *hot)
-                .await;
-            match hot.settle(result) {
-                Err(error) if connection_lost(&error) && attempts > 1 => {
-                    tracing::info!(%error, "connection lost; reading again");
-                    attempts -= 1;
-                }
-                other => break other.map_err(map_sqlx_error)?,
-            }
-        };
+        let row: Option<BundleRow> = hot_read!(self.hot, conn => sqlx::query_as(SQL)
+            .bind(session)
+            .bind(resource_id_to_db(resource))
+            .fetch_optional(conn))?;
         row.map(TryInto::try_into).transpose()
     }
 

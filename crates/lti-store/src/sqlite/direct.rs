@@ -79,19 +79,6 @@ pub(crate) fn map_error(error: rusqlite::Error) -> StoreError {
     }
 }
 
-/// A copy of `error` (the store's error type is not `Clone`): one failed
-/// commit fails every launch of its batch with the same error.
-pub(crate) fn copy_error(error: &StoreError) -> StoreError {
-    match error {
-        StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
-        StoreError::NotFound(m) => StoreError::NotFound(m.clone()),
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Invalid(m) => StoreError::Invalid(m.clone()),
-        StoreError::Backend(m) => StoreError::Backend(m.clone()),
-        other => StoreError::Backend(other.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

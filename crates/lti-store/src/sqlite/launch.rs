@@ -52,17 +52,12 @@ impl SqliteStore {
             ON CONFLICT (consumer_id, nonce) DO UPDATE SET last_seen = excluded.last_seen \
             WHERE nonces.last_seen < ?3 - ?4";
         let nonce = nonce.to_owned();
-        self.writer
-            .write(move |conn| {
-                let changed = conn
-                    .prepare_cached(SQL)
-                    .and_then(|mut stmt| {
-                        stmt.execute(params![consumer.0, nonce, now, NONCE_WINDOW_SECS])
-                    })
-                    .map_err(map_error)?;
-                Ok(changed == 1)
+        let changed = self
+            .execute(SQL, move |stmt| {
+                stmt.execute(params![consumer.0, nonce, now, NONCE_WINDOW_SECS])
             })
-            .await
+            .await?;
+        Ok(changed == 1)
     }
 
     pub(crate) async fn prune_nonces(&self, now: i64) -> StoreResult<u64> {

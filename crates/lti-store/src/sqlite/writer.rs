@@ -11,7 +11,7 @@ use lti_core::{StoreError, StoreResult};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::direct::{Target, copy_error, map_error};
+use super::direct::{Target, map_error};
 use super::readers::{Commits, Readers};
 
 /// Most units of work committed in one transaction.
@@ -60,7 +60,7 @@ where
         let succeeded = result.is_ok();
         let completion: Completion = Box::new(move |commit_error| {
             let outcome = match commit_error {
-                Some(err) if succeeded => Err(copy_error(err)),
+                Some(err) if succeeded => Err(err.clone()),
                 _ => result,
             };
             // The caller may have gone; the work is done either way.
@@ -70,7 +70,7 @@ where
     }
 
     fn fail(self: Box<Self>, err: &StoreError) {
-        let _ = self.reply.send(Err(copy_error(err)));
+        let _ = self.reply.send(Err(err.clone()));
     }
 }
 
@@ -313,17 +313,14 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, commits: &Commits) {
             break;
         }
     }
-    if let Some(err) = lost {
-        fail_unrun(batch, &err);
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
+    let ended = match lost {
+        Some(err) => {
+            fail_unrun(batch, &err);
+            Err(err)
         }
-        for completion in done {
-            completion(Some(&err));
-        }
-        return;
-    }
-    match conn.execute_batch("COMMIT") {
+        None => conn.execute_batch("COMMIT").map_err(map_error),
+    };
+    match ended {
         Ok(()) => {
             // Counted before anyone hears "done", so every read that starts
             // after the answer takes a snapshot that includes this commit.
@@ -333,7 +330,6 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, commits: &Commits) {
             }
         }
         Err(err) => {
-            let err = map_error(err);
             if !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
