@@ -45,6 +45,29 @@ async fn established_sessions_slide_and_keep_their_id() {
 }
 
 #[tokio::test]
+async fn the_cookie_is_re_issued_only_once_its_last_seen_time_is_a_minute_old() {
+    let tool = common::tool().await;
+    let browser = tool.client();
+    let page = common::launch_and_open(&browser, &tool.launch()).await;
+    let first = sid(&browser).await;
+
+    // A tenth of the 600 s idle timeout: within it, no new cookie.
+    tool.clock().advance(59);
+    let response = browser.get(&page).await;
+    assert_status(&response, StatusCode::OK);
+    assert!(
+        response.cookie("sid").is_none(),
+        "not re-issued after 59 s: {:?}",
+        response.set_cookies()
+    );
+    tool.clock().advance(1);
+    let response = browser.get(&page).await;
+    assert_status(&response, StatusCode::OK);
+    let reissued = response.cookie("sid").expect("re-issued after 60 s");
+    assert_eq!(last_seen(&reissued.value) - last_seen(&first), 60);
+}
+
+#[tokio::test]
 async fn an_idle_session_ends_after_600_seconds() {
     let tool = common::tool().await;
     let browser = tool.client();

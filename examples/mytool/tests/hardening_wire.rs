@@ -513,6 +513,10 @@ async fn trace_logs_of_the_whole_flow_hold_no_secret() {
         output.contains("TRACE") || output.contains("DEBUG"),
         "verbose"
     );
+    assert!(
+        !tool.output().contains('\u{1b}'),
+        "no terminal colour codes in logs written to a pipe"
+    );
     let mut needles = vec![
         ("consumer secret", CONSUMER_SECRET.to_owned()),
         ("application secret", SECRET.to_owned()),
