@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::assert_status;
+use common::{assert_status, launch_and_open};
 use http::{Method, StatusCode};
 use lti_oauth::SignatureMethod;
 use lti_testkit::{LaunchBuilder, TestResponse, TestTool, html_unescape};
@@ -186,6 +186,26 @@ async fn a_replayed_nonce_is_unauthorized() {
     assert_status(&post(&tool, &other).await, StatusCode::SEE_OTHER);
 }
 
+/// A replay in a browser that has a session is refused before the session
+/// is touched: its cookie stays and the first launch's page still opens.
+/// (Without a session the nonce is recorded with the launch itself; with
+/// one it is spent first, because loading the session may re-key it.)
+#[tokio::test]
+async fn a_replay_in_a_browser_with_a_session_changes_nothing() {
+    let tool = common::tool().await;
+    let browser = tool.client();
+    let launch = tool.launch();
+    let page = launch_and_open(&browser, &launch).await;
+    let sid = browser.cookie("sid").expect("a session cookie");
+    let replay = browser.launch(&launch).await;
+    assert_refused(&replay, StatusCode::UNAUTHORIZED);
+    assert!(replay.text().contains("nonce"), "{}", replay.text());
+    assert_eq!(browser.cookie("sid"), Some(sid));
+    assert_status(&browser.get(&page).await, StatusCode::OK);
+    // A fresh launch in the same browser is still accepted.
+    assert_status(&browser.launch(&tool.launch()).await, StatusCode::SEE_OTHER);
+}
+
 #[tokio::test]
 async fn stale_and_future_timestamps_are_unauthorized() {
     let tool = TestTool::new().await;
@@ -308,6 +328,18 @@ async fn lti_message_errors_are_bad_requests() {
         .launch()
         .param("lti_message_type", "Basic-LTI-Launch-Request");
     assert_status(&post(&tool, &upper).await, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_protocol_error_spends_its_nonce() {
+    // DESIGN.md §3 "Launch": the nonce is recorded before the LTI checks,
+    // so resending a refused launch is a replay, not the same 400 again.
+    let tool = TestTool::new().await;
+    let launch = tool.launch().remove("resource_link_id").nonce("n-bad");
+    assert_refused(&post(&tool, &launch).await, StatusCode::BAD_REQUEST);
+    let again = post(&tool, &launch).await;
+    assert_refused(&again, StatusCode::UNAUTHORIZED);
+    assert!(again.text().contains("nonce"), "{}", again.text());
 }
 
 #[tokio::test]

@@ -418,6 +418,28 @@ pub trait Store: Send + Sync + 'static {
     /// upserts, the detach rules of spec §5.5 for the session, and the new
     /// visit.
     async fn record_launch(&self, launch: LaunchRecord) -> StoreResult<LaunchOutcome>;
+    /// Records the launch's nonce and, only when it is fresh (as
+    /// [`record_nonce`](Self::record_nonce) decides), the launch, as one
+    /// atomic unit. `Ok(None)` is a replay: nothing was stored. Of any
+    /// number of concurrent calls with one nonce, at most one stores its
+    /// launch.
+    ///
+    /// The default runs the two methods one after the other (the nonce
+    /// stays recorded if the launch then fails); the stores override it to
+    /// do both in one transaction and one round trip.
+    async fn record_fresh_launch(
+        &self,
+        nonce: &str,
+        launch: LaunchRecord,
+    ) -> StoreResult<Option<LaunchOutcome>> {
+        if !self
+            .record_nonce(launch.consumer, nonce, launch.now)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.record_launch(launch).await.map(Some)
+    }
     /// The visit of `session` for `resource`, with its resource, context,
     /// user and consumer, or `None`.
     async fn find_visit(

@@ -336,6 +336,14 @@ impl Store for Db {
         dispatch!(self.record_launch(launch))
     }
 
+    async fn record_fresh_launch(
+        &self,
+        nonce: &str,
+        launch: LaunchRecord,
+    ) -> StoreResult<Option<LaunchOutcome>> {
+        dispatch!(self.record_fresh_launch(nonce, launch))
+    }
+
     async fn find_visit(
         &self,
         session: &str,

@@ -748,6 +748,56 @@ lti_store::store_tests! {
         Ok(())
     }
 
+    /// `record_fresh_launch` stores the launch only with a fresh nonce, and
+    /// the nonce it records counts for `record_nonce` too (spec §5.3).
+    async fn fresh_launches_record_their_nonce(store) {
+        let c = new_consumer(&store, "c").await?.id;
+        let first = store.record_fresh_launch("n1", launch_as(c, "s1", "r", "u")).await?;
+        let first = first.ok_or("a fresh nonce was refused")?;
+        assert_eq!(store.session_visits("s1").await?.len(), 1);
+        assert!(!store.record_nonce(c, "n1", T0).await?, "the launch recorded its nonce");
+
+        let replay = store.record_fresh_launch("n1", launch_as(c, "s2", "r2", "u2")).await?;
+        assert!(replay.is_none(), "{replay:?}");
+        assert!(store.session_visits("s2").await?.is_empty());
+        assert_eq!(count_rows(&store, Table::Resources).await?, 1, "the replay wrote nothing");
+        assert_eq!(count_rows(&store, Table::Users).await?, 1);
+        assert_eq!(count_rows(&store, Table::Visits).await?, 1);
+
+        assert!(store.record_nonce(c, "n2", T0).await?);
+        let spent = store.record_fresh_launch("n2", launch(c, "s3", "r")).await?;
+        assert!(spent.is_none(), "a nonce spent by record_nonce is a replay");
+
+        let again = store.record_fresh_launch("n3", launch_as(c, "s1", "r", "u")).await?;
+        let again = again.ok_or("a fresh nonce was refused")?;
+        assert_eq!((again.resource, again.detached), (first.resource, 1));
+        let later = LaunchRecord { now: T0 + 90 * 60 + 1, ..launch(c, "s4", "r") };
+        assert!(store.record_fresh_launch("n1", later).await?.is_some(), "after the window");
+        assert_eq!(count_rows(&store, Table::Nonces).await?, 3);
+        Ok(())
+    }
+
+    /// Of many concurrent launches with one nonce exactly one is stored.
+    async fn concurrent_fresh_launches_with_one_nonce(store) {
+        let c = new_consumer(&store, "c").await?.id;
+        let launches = (0..50).map(|i| {
+            let store = store.clone();
+            let record = launch_as(c, &format!("session-{i}"), "link", &format!("user-{i}"));
+            tokio::spawn(async move { store.record_fresh_launch("race", record).await })
+        });
+        let mut stored = 0;
+        for outcome in futures::future::join_all(launches).await {
+            if outcome??.is_some() {
+                stored += 1;
+            }
+        }
+        assert_eq!(stored, 1);
+        assert_eq!(count_rows(&store, Table::Visits).await?, 1);
+        assert_eq!(count_rows(&store, Table::Users).await?, 1);
+        assert_eq!(count_rows(&store, Table::Nonces).await?, 1);
+        Ok(())
+    }
+
     /// Concurrent first launches of one new link all succeed and share its
     /// context, resource and user rows.
     async fn concurrent_first_launches(store) {
@@ -970,8 +1020,12 @@ lti_store::store_tests! {
             context: Some(context("ctx")),
             ..launch_as(ConsumerId(c.0 + 1000), "s", "r", "u")
         };
-        assert!(matches!(store.record_launch(ghost).await, Err(StoreError::NotFound(_))));
-        for table in [Table::Contexts, Table::Resources, Table::Users, Table::Visits] {
+        assert!(matches!(store.record_launch(ghost.clone()).await, Err(StoreError::NotFound(_))));
+        let with_nonce = store.record_fresh_launch("n", ghost).await;
+        assert!(matches!(with_nonce, Err(StoreError::NotFound(_))), "{with_nonce:?}");
+        let invalid = store.record_fresh_launch("n", launch(c, "s", "")).await;
+        assert!(matches!(invalid, Err(StoreError::Invalid(_))), "{invalid:?}");
+        for table in [Table::Contexts, Table::Resources, Table::Users, Table::Visits, Table::Nonces] {
             assert_eq!(count_rows(&store, table).await?, 0, "{table:?}");
         }
         Ok(())

@@ -44,6 +44,9 @@ pub struct Launch {
     params: LaunchParams,
     roles: RoleList,
     permissions: Permissions,
+    /// The nonce when it is to be recorded with the launch
+    /// ([`verify::NonceCheck::WithLaunch`]).
+    pending_nonce: Option<String>,
 }
 
 impl Launch {
@@ -75,6 +78,15 @@ impl Launch {
         session: &Session,
         headers: &HeaderMap,
     ) -> Result<LaunchOutcome, LtiRejection> {
+        // A pending nonce goes into the launch's own unit of work, except
+        // when the request brought a session: loading and rotating it may
+        // write (re-key its visits), which a replay must not do, so the
+        // nonce is spent first, as the extractor does.
+        let mut pending_nonce = self.pending_nonce.as_deref();
+        if let Some(nonce) = pending_nonce.filter(|_| session.incoming().is_some()) {
+            verify::record_nonce(&self.state, &self.consumer, nonce).await?;
+            pending_nonce = None;
+        }
         session.load(&self.state).await?;
         session.rotate(&self.state).await?;
         let p = &self.params;
@@ -118,7 +130,18 @@ impl Launch {
                 .collect(),
             now: self.state.now(),
         };
-        let outcome = self.state.store().record_launch(record).await?;
+        let store = self.state.store();
+        let outcome = match pending_nonce {
+            None => store.record_launch(record).await?,
+            Some(nonce) => match store.record_fresh_launch(nonce, record).await? {
+                Some(outcome) => outcome,
+                None => {
+                    // A replay: the session this launch started is not kept.
+                    session.forget_unsaved();
+                    return Err(verify::replayed());
+                }
+            },
+        };
         tracing::info!(
             consumer = %self.consumer.key,
             resource = %outcome.resource,
@@ -145,10 +168,13 @@ impl Launch {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for Launch {
-    type Rejection = LtiRejection;
-
-    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+impl Launch {
+    /// Checks a launch request; `nonce_check` says whether its nonce is
+    /// spent now or recorded with the launch.
+    async fn check(
+        request: Request,
+        nonce_check: verify::NonceCheck,
+    ) -> Result<Self, LtiRejection> {
         let (parts, body) = request.into_parts();
         let state = LtiState::from_extensions(&parts.extensions)?;
         if parts.method != http::Method::POST {
@@ -156,12 +182,12 @@ impl<S: Send + Sync> FromRequest<S> for Launch {
         }
         let limit = state.settings().server.body_limit;
         let body = crate::body::read_limited(&parts.headers, body, limit).await?;
-        let checked = verify::authenticate(&state, &parts, &body)
+        let checked = verify::authenticate(&state, &parts, &body, nonce_check)
             .await
             .inspect_err(|err| {
                 tracing::warn!(reason = %err, "launch refused");
             })?;
-        verify::check_message(&state, &checked)?;
+        verify::check_message(&state, &checked).await?;
         let roles = checked.params.roles();
         for ignored in roles.ignored() {
             tracing::warn!(
@@ -178,15 +204,27 @@ impl<S: Send + Sync> FromRequest<S> for Launch {
             params: checked.params,
             roles,
             permissions,
+            pending_nonce: checked.pending_nonce,
         })
     }
 }
 
+/// Extracting a `Launch` spends its nonce: a replay is refused here, before
+/// the handler runs.
+impl<S: Send + Sync> FromRequest<S> for Launch {
+    type Rejection = LtiRejection;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        Launch::check(request, verify::NonceCheck::Now).await
+    }
+}
+
 /// The framework's `/launch` handler: any method (others than POST get a
-/// 405 page).
+/// 405 page). It always records the launch, so the nonce is recorded with
+/// it, in one unit of work (one statement on PostgreSQL).
 pub(crate) async fn launch_handler(RawSession(session): RawSession, request: Request) -> Response {
     let headers = request.headers().clone();
-    match Launch::from_request(request, &()).await {
+    match Launch::check(request, verify::NonceCheck::WithLaunch).await {
         Ok(launch) => launch.complete(&session, &headers).await,
         Err(rejection) => rejection.into_response(),
     }

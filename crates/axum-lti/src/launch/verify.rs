@@ -16,10 +16,24 @@ use crate::state::LtiState;
 /// so that path does the same work as the known-key path (spec §5.2 O-9).
 const DUMMY_SECRET: &str = "axum-lti dummy secret for unknown consumer keys";
 
+/// When a launch's nonce is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NonceCheck {
+    /// While the launch is checked, before anything else is stored: a
+    /// [`Launch`](super::Launch) a handler extracts has its nonce spent.
+    Now,
+    /// With the launch itself, in the store's one unit of work
+    /// ([`Store::record_fresh_launch`](lti_core::Store::record_fresh_launch)):
+    /// the framework's `/launch` route, which always records the launch.
+    WithLaunch,
+}
+
 /// An authenticated launch, before anything but its nonce is stored.
 pub(crate) struct CheckedLaunch {
     pub(crate) consumer: ConsumerRecord,
     pub(crate) params: LaunchParams,
+    /// The nonce still to be recorded ([`NonceCheck::WithLaunch`]).
+    pub(crate) pending_nonce: Option<String>,
 }
 
 fn launch_failure(status: StatusCode, message: String, doctor: Option<Findings>) -> LtiRejection {
@@ -32,6 +46,14 @@ fn launch_failure(status: StatusCode, message: String, doctor: Option<Findings>)
 
 fn unauthorized(message: impl Into<String>, doctor: Option<Findings>) -> LtiRejection {
     launch_failure(StatusCode::UNAUTHORIZED, message.into(), doctor)
+}
+
+/// The answer to a launch whose nonce was seen before.
+pub(crate) fn replayed() -> LtiRejection {
+    unauthorized(
+        "This launch was already used (its nonce was seen before). Launch again from the LMS.",
+        None,
+    )
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
@@ -72,13 +94,14 @@ fn describe_oauth_error(err: &OAuthError) -> String {
     }
 }
 
-/// Checks method, content type, signature, timestamp and nonce; returns the
-/// consumer and the launch parameters. The LTI message checks follow in
-/// [`check_message`].
+/// Checks method, content type, signature, timestamp and (with
+/// [`NonceCheck::Now`]) nonce; returns the consumer and the launch
+/// parameters. The LTI message checks follow in [`check_message`].
 pub(crate) async fn authenticate(
     state: &LtiState,
     parts: &Parts,
     body: &Bytes,
+    nonce_check: NonceCheck,
 ) -> Result<CheckedLaunch, LtiRejection> {
     if parts.method != Method::POST {
         return Err(LtiRejection::MethodNotAllowed { allow: "POST" });
@@ -203,16 +226,13 @@ pub(crate) async fn authenticate(
             doctor,
         ));
     }
-    let fresh = state
-        .store()
-        .record_nonce(consumer.id, request.nonce(), now)
-        .await?;
-    if !fresh {
-        return Err(unauthorized(
-            "This launch was already used (its nonce was seen before). Launch again from the LMS.",
-            None,
-        ));
-    }
+    let pending_nonce = match nonce_check {
+        NonceCheck::Now => {
+            record_nonce(state, &consumer, request.nonce()).await?;
+            None
+        }
+        NonceCheck::WithLaunch => Some(request.nonce().to_owned()),
+    };
     let params = LaunchParams::new(
         request
             .parameters()
@@ -221,7 +241,24 @@ pub(crate) async fn authenticate(
             .map(|p| (p.name().to_owned(), p.value().to_owned()))
             .collect(),
     );
-    Ok(CheckedLaunch { consumer, params })
+    Ok(CheckedLaunch {
+        consumer,
+        params,
+        pending_nonce,
+    })
+}
+
+/// Records a nonce on its own; a replay is refused.
+pub(crate) async fn record_nonce(
+    state: &LtiState,
+    consumer: &ConsumerRecord,
+    nonce: &str,
+) -> Result<(), LtiRejection> {
+    let fresh = state
+        .store()
+        .record_nonce(consumer.id, nonce, state.now())
+        .await?;
+    if fresh { Ok(()) } else { Err(replayed()) }
 }
 
 /// Verifies the signature, retrying once without the query parameters that
@@ -256,7 +293,15 @@ pub(crate) fn signature_checks_on_this_thread() -> u64 {
 /// The LTI checks L-1..L-3 and the id length limits. Protocol errors of an
 /// authenticated launch go back to the LMS when it gave a return URL
 /// (LTI 1.1 `lti_errormsg`/`lti_log`), otherwise they are a 400 page.
-pub(crate) fn check_message(state: &LtiState, launch: &CheckedLaunch) -> Result<(), LtiRejection> {
+///
+/// A launch whose nonce is still pending has it recorded before a protocol
+/// error is answered, as if it had been recorded first (DESIGN.md §3
+/// "Launch": the nonce before the LTI checks), so replaying it is refused
+/// as a replay.
+pub(crate) async fn check_message(
+    state: &LtiState,
+    launch: &CheckedLaunch,
+) -> Result<(), LtiRejection> {
     let problem = match launch.params.check_basic_launch() {
         Err(err) => Some(err.to_string()),
         Ok(()) => {
@@ -274,6 +319,9 @@ pub(crate) fn check_message(state: &LtiState, launch: &CheckedLaunch) -> Result<
     let Some(message) = problem else {
         return Ok(());
     };
+    if let Some(nonce) = &launch.pending_nonce {
+        record_nonce(state, &launch.consumer, nonce).await?;
+    }
     tracing::warn!(consumer = %launch.consumer.key, reason = %message, "launch refused: protocol error");
     match launch.params.launch_presentation_return_url() {
         Some(return_url) => {

@@ -234,6 +234,17 @@ impl Session {
         Ok(())
     }
 
+    /// Forgets a session that this request started and nothing stored
+    /// (a launch refused after all), so no cookie is set for it. Only for a
+    /// request that came without a session cookie.
+    pub(crate) fn forget_unsaved(&self) {
+        let mut s = self.lock();
+        if s.incoming.is_none() {
+            s.data = None;
+            s.dirty = false;
+        }
+    }
+
     /// Replaces the session with one taken from a cookie-test URL (the
     /// `/wlaunch` new-window path, spec §4.5.3).
     pub(crate) fn adopt(&self, data: SessionData) {

@@ -71,15 +71,34 @@ impl PgStore {
         row.map(TryInto::try_into).transpose()
     }
 
-    /// Records a launch in one statement ([`launch_once`]), retrying with
-    /// another random resource id when the id collided.
+    pub(crate) async fn record_launch(&self, launch: LaunchRecord) -> StoreResult<LaunchOutcome> {
+        self.launch_statement(None, launch)
+            .await?
+            .ok_or_else(|| StoreError::Backend("a launch with no nonce was refused".to_owned()))
+    }
+
+    pub(crate) async fn record_fresh_launch(
+        &self,
+        nonce: &str,
+        launch: LaunchRecord,
+    ) -> StoreResult<Option<LaunchOutcome>> {
+        self.launch_statement(Some(nonce.to_owned()), launch).await
+    }
+
+    /// Records a launch, and its nonce when given, in one statement
+    /// ([`launch_once`]), retrying with another random resource id when the
+    /// id collided. `None`: the nonce was a replay, nothing was stored.
     ///
     /// It runs on a task of its own ([`run_detached`]): a client that
     /// disconnects cannot drop the future between sending the statement
-    /// and reading its answer, which would leave the pooled connection
-    /// with an unread reply. The statement itself is atomic, so there is
-    /// no transaction to leave open.
-    pub(crate) async fn record_launch(&self, launch: LaunchRecord) -> StoreResult<LaunchOutcome> {
+    /// and reading its answer, which would leave the connection with an
+    /// unread reply. The statement itself is atomic, so there is no
+    /// transaction to leave open.
+    async fn launch_statement(
+        &self,
+        nonce: Option<String>,
+        launch: LaunchRecord,
+    ) -> StoreResult<Option<LaunchOutcome>> {
         validate_launch(&launch)?;
         let hot = self.hot.clone();
         let parameters = parameters_to_json(&launch.parameters)?;
@@ -89,7 +108,14 @@ impl PgStore {
                 attempts += 1;
                 let resource_id = random_resource_id()?;
                 let mut conn = hot.acquire().await?;
-                let result = launch_once(&mut conn, &launch, resource_id, &parameters).await;
+                let result = launch_once(
+                    &mut conn,
+                    &launch,
+                    resource_id,
+                    &parameters,
+                    nonce.as_deref(),
+                )
+                .await;
                 let launched = conn
                     .settle(result)
                     .map_err(map_sqlx_error)

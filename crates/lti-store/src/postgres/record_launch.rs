@@ -8,7 +8,8 @@
 //! or rolls back as a whole, in autocommit).
 
 use lti_core::{
-    ContextKey, LaunchOutcome, LaunchRecord, StoreError, StoreResult, UserKey, VisitId,
+    ContextKey, LaunchOutcome, LaunchRecord, NONCE_WINDOW_SECS, StoreError, StoreResult, UserKey,
+    VisitId,
 };
 use sqlx::postgres::PgConnection;
 
@@ -41,14 +42,31 @@ use crate::rows::{non_empty, permissions_to_db, resource_id_from_db, truncate_us
 ///   foreign keys to the context, resource and user inserted by the same
 ///   statement are checked at the end of the statement, when they exist.
 ///
+/// * `n` (the nonce, only when `$20` is given): the statement of
+///   `record_nonce` (`admin.rs`). Everything else is gated on `go`: no
+///   nonce, or a nonce that `n` found fresh. A replay writes nothing and
+///   returns `fresh = 0`. Two concurrent launches with one nonce meet on
+///   the nonce row; the second sees the first's committed row, its `DO
+///   UPDATE … WHERE` matches nothing, and it stores nothing. A launch that
+///   fails (a taken resource id) rolls its nonce back with it.
+///
 /// Parameters: `$1` consumer; `$2`–`$5` context id, title, label, types;
 /// `$6`–`$9` new resource id, link id, title, description; `$10`–`$14`
 /// user id, given, family and full name, email; `$15`–`$19` session,
-/// permissions, launch time, User-Agent, parameters (JSON).
+/// permissions, launch time, User-Agent, parameters (JSON); `$20` the
+/// nonce or NULL, `$21` the nonce window in seconds.
 const LAUNCH: &str = "\
-    WITH ctx AS ( \
+    WITH n AS ( \
+        INSERT INTO nonces (consumer_id, nonce, last_seen) \
+        SELECT $1, $20, $17 WHERE $20 IS NOT NULL \
+        ON CONFLICT (consumer_id, nonce) DO UPDATE SET last_seen = excluded.last_seen \
+        WHERE nonces.last_seen < $17 - $21 \
+        RETURNING 1 \
+    ), go AS ( \
+        SELECT 1 WHERE $20 IS NULL OR EXISTS (SELECT 1 FROM n) \
+    ), ctx AS ( \
         INSERT INTO contexts (consumer_id, context_id, title, label, types) \
-        SELECT $1, $2, $3, $4, $5 WHERE $2 IS NOT NULL \
+        SELECT $1, $2, $3, $4, $5 FROM go WHERE $2 IS NOT NULL \
         ON CONFLICT (consumer_id, context_id) DO UPDATE SET \
             title = COALESCE(excluded.title, contexts.title), \
             label = COALESCE(excluded.label, contexts.label), \
@@ -56,14 +74,14 @@ const LAUNCH: &str = "\
         RETURNING id \
     ), res AS ( \
         INSERT INTO resources (id, consumer_id, context_key, link_id, title, description) \
-        VALUES ($6, $1, (SELECT id FROM ctx), $7, $8, $9) \
+        SELECT $6, $1, (SELECT id FROM ctx), $7, $8, $9 FROM go \
         ON CONFLICT (consumer_id, link_id) DO UPDATE SET \
             title = COALESCE(excluded.title, resources.title), \
             description = COALESCE(excluded.description, resources.description) \
         RETURNING id \
     ), usr AS ( \
         INSERT INTO users (consumer_id, user_id, given_name, family_name, full_name, email) \
-        SELECT $1, $10, $11, $12, $13, $14 WHERE $10 IS NOT NULL \
+        SELECT $1, $10, $11, $12, $13, $14 FROM go WHERE $10 IS NOT NULL \
         ON CONFLICT (consumer_id, user_id) DO UPDATE SET \
             given_name = COALESCE(excluded.given_name, users.given_name), \
             family_name = COALESCE(excluded.family_name, users.family_name), \
@@ -72,7 +90,7 @@ const LAUNCH: &str = "\
         RETURNING id \
     ), detached AS ( \
         UPDATE visits SET session = NULL \
-        WHERE session = $15 \
+        WHERE session = $15 AND EXISTS (SELECT 1 FROM go) \
           AND (resource_id = (SELECT id FROM res) \
                OR (user_key IS DISTINCT FROM (SELECT id FROM usr) \
                    AND EXISTS (SELECT 1 FROM resources r \
@@ -86,7 +104,7 @@ const LAUNCH: &str = "\
     ) \
     SELECT (SELECT id FROM visit) AS visit, (SELECT id FROM res) AS resource, \
         (SELECT id FROM ctx) AS context, (SELECT id FROM usr) AS user_key, \
-        (SELECT COUNT(*) FROM detached) AS detached";
+        (SELECT COUNT(*) FROM detached) AS detached, (SELECT COUNT(*) FROM go) AS fresh";
 
 /// What [`LAUNCH`] returns. The ids are `Option` only because a scalar
 /// subquery may be NULL; `res` and `visit` always return a row.
@@ -97,17 +115,20 @@ pub(super) struct LaunchRow {
     context: Option<i64>,
     user_key: Option<i64>,
     detached: i64,
+    fresh: i64,
 }
 
-/// Runs [`LAUNCH`] once, with `resource_id` as the id of a new resource
-/// and `parameters` the launch parameters as stored (JSON). A unique
-/// violation (a [`StoreError::Conflict`] once mapped) means that id was
-/// taken; nothing was written.
+/// Runs [`LAUNCH`] once, with `resource_id` as the id of a new resource,
+/// `parameters` the launch parameters as stored (JSON) and `nonce` the
+/// launch's nonce when it is to be recorded with it. A unique violation (a
+/// [`StoreError::Conflict`] once mapped) means that id was taken; nothing
+/// was written.
 pub(super) async fn launch_once(
     conn: &mut PgConnection,
     launch: &LaunchRecord,
     resource_id: i64,
     parameters: &str,
+    nonce: Option<&str>,
 ) -> Result<LaunchRow, sqlx::Error> {
     let context = launch.context.as_ref();
     let user = launch.user.as_ref();
@@ -131,26 +152,32 @@ pub(super) async fn launch_once(
         .bind(launch.now)
         .bind(truncate_user_agent(launch.user_agent.as_deref()))
         .bind(parameters)
+        .bind(nonce)
+        .bind(NONCE_WINDOW_SECS)
         .fetch_one(&mut *conn)
         .await
 }
 
 impl LaunchRow {
-    /// What the launch statement reports, as the store's outcome.
-    pub(super) fn outcome(self) -> StoreResult<LaunchOutcome> {
+    /// What the launch statement reports, as the store's outcome: `None`
+    /// when its nonce was a replay and it stored nothing.
+    pub(super) fn outcome(self) -> StoreResult<Option<LaunchOutcome>> {
         let row = self;
+        if row.fresh == 0 {
+            return Ok(None);
+        }
         let missing =
             |what: &str| StoreError::Backend(format!("the launch statement returned no {what}"));
         let visit = row.visit.ok_or_else(|| missing("visit"))?;
         let resource = row.resource.ok_or_else(|| missing("resource"))?;
-        Ok(LaunchOutcome {
+        Ok(Some(LaunchOutcome {
             visit: VisitId(visit),
             resource: resource_id_from_db(resource)?,
             context: row.context.map(ContextKey),
             user: row.user_key.map(UserKey),
             detached: u64::try_from(row.detached)
                 .map_err(|_| StoreError::Backend(format!("detached {} visits", row.detached)))?,
-        })
+        }))
     }
 }
 
@@ -169,10 +196,11 @@ mod tests {
         resource_id: i64,
     ) -> StoreResult<LaunchOutcome> {
         let mut conn = pool.acquire().await.map_err(map_sqlx_error)?;
-        launch_once(&mut conn, launch, resource_id, "[]")
+        launch_once(&mut conn, launch, resource_id, "[]", None)
             .await
             .map_err(map_sqlx_error)
-            .and_then(LaunchRow::outcome)
+            .and_then(LaunchRow::outcome)?
+            .ok_or_else(|| StoreError::Backend("no nonce, yet refused".into()))
     }
 
     fn launch(consumer: lti_core::ConsumerId, link: &str) -> LaunchRecord {

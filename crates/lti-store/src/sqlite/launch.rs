@@ -42,22 +42,10 @@ impl SqliteStore {
         nonce: &str,
         now: i64,
     ) -> StoreResult<bool> {
-        // One statement, so concurrent calls serialise on the row: the
-        // insert or the stale-row update changes one row for exactly one of
-        // them. A row seen within the window is left alone and the call
-        // reports a replay (spec §5.3: reuse is allowed only once
-        // last_seen + 5400 s is earlier than now).
-        const SQL: &str = "\
-            INSERT INTO nonces (consumer_id, nonce, last_seen) VALUES (?1, ?2, ?3) \
-            ON CONFLICT (consumer_id, nonce) DO UPDATE SET last_seen = excluded.last_seen \
-            WHERE nonces.last_seen < ?3 - ?4";
         let nonce = nonce.to_owned();
-        let changed = self
-            .execute(SQL, move |stmt| {
-                stmt.execute(params![consumer.0, nonce, now, NONCE_WINDOW_SECS])
-            })
-            .await?;
-        Ok(changed == 1)
+        self.writer
+            .write(move |conn| nonce_in(conn, consumer, &nonce, now))
+            .await
     }
 
     pub(crate) async fn prune_nonces(&self, now: i64) -> StoreResult<u64> {
@@ -128,6 +116,26 @@ impl SqliteStore {
         validate_launch(&launch)?;
         self.writer
             .write(move |conn| launch_in(conn, &launch))
+            .await
+    }
+
+    /// The nonce and the launch as one unit of work: a replay rolls back
+    /// nothing because it wrote nothing, and a failing launch rolls back
+    /// its nonce with it (the unit's savepoint).
+    pub(crate) async fn record_fresh_launch(
+        &self,
+        nonce: &str,
+        launch: LaunchRecord,
+    ) -> StoreResult<Option<LaunchOutcome>> {
+        validate_launch(&launch)?;
+        let nonce = nonce.to_owned();
+        self.writer
+            .write(move |conn| {
+                if !nonce_in(conn, launch.consumer, &nonce, launch.now)? {
+                    return Ok(None);
+                }
+                launch_in(conn, &launch).map(Some)
+            })
             .await
     }
 
@@ -379,6 +387,25 @@ fn detach_superseded(
         })
         .map_err(map_error)?;
     Ok(changed as u64)
+}
+
+/// Records a nonce: true when it was not seen within the window.
+///
+/// One statement, so concurrent calls serialise on the row: the insert or
+/// the stale-row update changes one row for exactly one of them. A row seen
+/// within the window is left alone and the call reports a replay (spec
+/// §5.3: reuse is allowed only once last_seen + 5400 s is earlier than
+/// now).
+fn nonce_in(conn: &Connection, consumer: ConsumerId, nonce: &str, now: i64) -> StoreResult<bool> {
+    const SQL: &str = "\
+        INSERT INTO nonces (consumer_id, nonce, last_seen) VALUES (?1, ?2, ?3) \
+        ON CONFLICT (consumer_id, nonce) DO UPDATE SET last_seen = excluded.last_seen \
+        WHERE nonces.last_seen < ?3 - ?4";
+    let changed = conn
+        .prepare_cached(SQL)
+        .and_then(|mut stmt| stmt.execute(params![consumer.0, nonce, now, NONCE_WINDOW_SECS]))
+        .map_err(map_error)?;
+    Ok(changed == 1)
 }
 
 /// The body of [`SqliteStore::record_launch`], one unit of work on the
