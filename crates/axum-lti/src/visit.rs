@@ -121,14 +121,14 @@ impl Visit {
     pub fn launch(&self) -> &LaunchParams {
         self.inner
             .launch
-            .get_or_init(|| LaunchParams::new(self.inner.bundle.visit.parameters.clone()))
+            .get_or_init(|| LaunchParams::new(self.inner.bundle.visit.parameters.pairs().to_vec()))
     }
 
     /// The launch's roles (unknown ones left out).
     pub fn roles(&self) -> &RoleList {
         self.inner
             .roles
-            .get_or_init(|| LaunchParams::roles_of(&self.inner.bundle.visit.parameters))
+            .get_or_init(|| self.inner.bundle.visit.parameters.roles())
     }
 
     /// The session the visit belongs to.

@@ -15,7 +15,10 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-use crate::{ConsumerUsage, NewOwner, OwnerId, OwnerRecord, PasswordHash, Permissions, ResourceId};
+use crate::{
+    ConsumerUsage, NewOwner, OwnerId, OwnerRecord, PasswordHash, Permissions, ResourceId,
+    StoredParams,
+};
 
 /// Seconds during which a nonce may not be reused: 90 minutes (spec §5.3).
 pub const NONCE_WINDOW_SECS: i64 = 90 * 60;
@@ -180,8 +183,9 @@ pub struct VisitRecord {
     pub launched: i64,
     /// The browser's User-Agent, truncated.
     pub user_agent: Option<String>,
-    /// All launch parameters except the OAuth signature, in order.
-    pub parameters: Vec<(String, String)>,
+    /// All launch parameters except the OAuth signature, in order, decoded
+    /// from their stored form when first asked for.
+    pub parameters: StoredParams,
 }
 
 /// A visit together with everything a resource page needs, found in one query.

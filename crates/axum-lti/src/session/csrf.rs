@@ -7,6 +7,8 @@
 //! `X-CSRF-Token` header. Forms get the token from the [`CsrfToken`]
 //! extractor.
 
+use std::sync::OnceLock;
+
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
@@ -30,8 +32,11 @@ pub(crate) fn token_for(state: &LtiState, session_id: &str) -> String {
 
 /// The CSRF token of the current session, for hidden form fields.
 ///
-/// Creates a session when there is none, so a form shown to a new visitor
-/// carries a token that matches the cookie the response sets.
+/// The token is computed when first asked for ([`value`](Self::value),
+/// [`hidden_input`](Self::hidden_input)), so a page that shows no form
+/// this time pays nothing for it. Asking creates a session when there is
+/// none, so a form shown to a new visitor carries a token that matches the
+/// cookie the response sets.
 ///
 /// ```no_run
 /// use axum_lti::CsrfToken;
@@ -40,29 +45,40 @@ pub(crate) fn token_for(state: &LtiState, session_id: &str) -> String {
 ///         token.field(), token.value())
 /// }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CsrfToken {
-    field: String,
-    value: String,
+    state: LtiState,
+    session: Session,
+    value: OnceLock<String>,
+}
+
+impl std::fmt::Debug for CsrfToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsrfToken")
+            .field("field", &self.field())
+            .finish_non_exhaustive()
+    }
 }
 
 impl CsrfToken {
     /// The form field name (`csrftoken` unless configured otherwise).
     pub fn field(&self) -> &str {
-        &self.field
+        &self.state.settings().session.csrf_field
     }
 
-    /// The token.
+    /// The token of the session (created if there is none).
     pub fn value(&self) -> &str {
-        &self.value
+        self.value
+            .get_or_init(|| token_for(&self.state, &self.session.id()))
     }
 
-    /// The token of `session` as it stands (creating a session if there is
-    /// none), for a handler that already holds the session.
+    /// The token of `session`, for a handler that already holds the
+    /// session.
     pub(crate) fn for_session(state: &LtiState, session: &Session) -> Self {
         Self {
-            field: state.settings().session.csrf_field.clone(),
-            value: token_for(state, &session.id()),
+            state: state.clone(),
+            session: session.clone(),
+            value: OnceLock::new(),
         }
     }
 
@@ -70,7 +86,8 @@ impl CsrfToken {
     pub fn hidden_input(&self) -> String {
         format!(
             r#"<input type="hidden" name="{}" value="{}">"#,
-            self.field, self.value
+            self.field(),
+            self.value()
         )
     }
 }
@@ -81,10 +98,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
         let lti = LtiState::from_extensions(&parts.extensions)?;
-        Ok(Self {
-            field: lti.settings().session.csrf_field.clone(),
-            value: token_for(&lti, &session.id()),
-        })
+        Ok(Self::for_session(&lti, &session))
     }
 }
 

@@ -33,11 +33,13 @@
 
 mod accessors;
 mod checks;
+mod stored;
 mod url;
 
 use std::borrow::Cow;
 
 pub use checks::*;
+pub use stored::StoredParams;
 pub use url::*;
 
 /// All parameters of a launch, in the order sent, duplicates kept.
