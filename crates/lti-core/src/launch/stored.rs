@@ -16,8 +16,8 @@ use crate::RoleList;
 /// at the launch parameters, or only at the roles. So the stored text is
 /// kept as it is and decoded when first asked for ([`pairs`](Self::pairs)),
 /// once; [`roles`](Self::roles) finds its one value without building the
-/// list. A text that does not decode (this crate never writes one) counts
-/// as no parameters.
+/// list. A text that does not decode (no store writes one) gives an empty
+/// list.
 ///
 /// ```
 /// use lti_core::StoredParams;
@@ -35,11 +35,6 @@ pub struct StoredParams {
     json: String,
     pairs: OnceLock<Vec<(String, String)>>,
 }
-
-/// One `[name, value]` pair, borrowing from the text where no escape forces
-/// a copy.
-#[derive(Deserialize)]
-struct Pair<'a>(#[serde(borrow)] Cow<'a, str>, #[serde(borrow)] Cow<'a, str>);
 
 impl StoredParams {
     /// The stored form of `pairs`.
@@ -72,25 +67,26 @@ impl StoredParams {
             .get_or_init(|| serde_json::from_str(&self.json).unwrap_or_default())
     }
 
-    /// True when the stored text decodes: what a store checks before it
-    /// writes one it did not encode itself.
-    #[must_use]
-    pub fn is_well_formed(&self) -> bool {
-        serde_json::from_str::<Vec<Pair<'_>>>(&self.json).is_ok()
-    }
-
     /// The first value of `name` that is not blank, as
     /// [`LaunchParams`](crate::LaunchParams)' accessors read it.
+    ///
+    /// Before the list is decoded, this looks for the pair in the text
+    /// itself: in the compact JSON the stores write, `["roles",` can only be
+    /// the start of a pair named `roles` (a `"` inside a string is always
+    /// escaped), so only the values of that name are decoded.
     #[must_use]
     pub fn first_nonblank(&self, name: &str) -> Option<String> {
         if let Some(pairs) = self.pairs.get() {
             return super::first_nonblank(pairs, name).map(str::to_owned);
         }
-        let pairs: Vec<Pair<'_>> = serde_json::from_str(&self.json).ok()?;
-        pairs
-            .into_iter()
-            .find(|Pair(n, v)| n == name && !super::is_blank(v))
-            .map(|Pair(_, v)| v.into_owned())
+        let quoted = serde_json::to_string(name).ok()?;
+        let opening = format!("[{quoted},");
+        self.json.match_indices(&opening).find_map(|(at, _)| {
+            let rest = self.json.get(at + opening.len()..)?;
+            let mut value = serde_json::Deserializer::from_str(rest);
+            let value = Cow::<str>::deserialize(&mut value).ok()?;
+            (!super::is_blank(&value)).then(|| value.into_owned())
+        })
     }
 
     /// The launch's roles (the `roles` parameter), as
@@ -144,7 +140,6 @@ mod tests {
         let stored = StoredParams::encode(&list);
         assert!(stored.json().starts_with("[[\"b\","), "{}", stored.json());
         let back = StoredParams::from_json(stored.json().to_owned());
-        assert!(back.is_well_formed());
         assert_eq!(back.pairs(), list);
         assert_eq!(back, StoredParams::from(list));
     }
@@ -161,6 +156,18 @@ mod tests {
         assert!(roles.has_role(&Role::INSTRUCTOR), "{roles:?}");
         assert!(roles.has_role(&Role::LEARNER), "{roles:?}");
         assert!(fresh.pairs.get().is_none(), "roles alone decoded the list");
+        // A value that looks like a pair is not one.
+        let tricky = StoredParams::encode(&pairs(&[
+            ("custom_x", "[\"roles\",\"Instructor\"]"),
+            ("roles", "Learner"),
+        ]));
+        let tricky = StoredParams::from_json(tricky.json().to_owned());
+        assert!(!tricky.roles().has_role(&Role::INSTRUCTOR));
+        assert!(tricky.roles().has_role(&Role::LEARNER));
+        assert_eq!(
+            tricky.first_nonblank("custom_x").as_deref(),
+            Some("[\"roles\",\"Instructor\"]")
+        );
         assert_eq!(fresh.first_nonblank("user_id").as_deref(), Some("u"));
         assert_eq!(fresh.first_nonblank("missing"), None);
         // Once decoded, the list answers.
@@ -170,9 +177,15 @@ mod tests {
 
     #[test]
     fn a_text_that_does_not_decode_is_no_parameters() {
-        for text in ["", "{", "[[\"a\"]]", "[[1,2]]", "{\"a\":\"b\"}"] {
+        for text in [
+            "",
+            "{",
+            "[[\"b\"]]",
+            "[[1,2]]",
+            "{\"a\":\"b\"}",
+            "[[\"a\",1]]",
+        ] {
             let stored = StoredParams::from_json(text.to_owned());
-            assert!(!stored.is_well_formed(), "{text}");
             assert!(stored.pairs().is_empty(), "{text}");
             assert_eq!(stored.first_nonblank("a"), None, "{text}");
             assert!(stored.roles().roles().is_empty(), "{text}");
