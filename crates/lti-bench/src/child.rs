@@ -39,13 +39,21 @@ impl Server {
         let stdout = child.stdout.take().context("the server's stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
         let marker = marker.to_owned();
-        // Keeps draining stdout so that the child never blocks on a full pipe.
+        // Keeps draining stdout so that the child never blocks on a full
+        // pipe: line by line until the address is announced, then in bulk
+        // (the tool logs a line per launch; reading them one by one would
+        // cost the client's CPU, which the servers share).
         std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
                 if let Some(rest) = line.strip_prefix(&marker) {
                     let _ = tx.send(rest.trim().to_owned());
+                    break;
                 }
+                line.clear();
             }
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
