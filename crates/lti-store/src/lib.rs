@@ -66,6 +66,11 @@
 //!   On PostgreSQL, `record_launch` is a single statement (data-modifying
 //!   CTEs, one round trip), atomic without a transaction, and still runs on
 //!   a spawned task.
+//! * `record_fresh_launch` records a nonce and, only when it is fresh, the
+//!   launch, as one unit: the same statement with a nonce CTE that gates
+//!   the others on PostgreSQL, one writer unit (the nonce statement, then
+//!   the launch) on SQLite. A replay writes nothing; of concurrent launches
+//!   with one nonce at most one is stored.
 //! * On SQLite, the launch and page-view paths (nonces, consumer lookup,
 //!   contexts, resources, users, visits, sessions) bypass sqlx: reads run
 //!   on the caller's thread on a small stack of direct connections, and
