@@ -164,6 +164,13 @@ async fn no_secret_reaches_the_logs_or_the_pages() {
         "the log was captured:\n{log}"
     );
     assert!(log.contains("request refused"), "{log}");
+    // The replay from a new browser, refused only when its launch is
+    // stored, is logged like every other refusal, with its reason.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("launch refused") && l.contains("nonce was seen before")),
+        "{log}"
+    );
     let mut needles: Vec<(String, String)> = vec![
         ("consumer secret".into(), CONSUMER_SECRET.into()),
         ("other consumer secret".into(), OTHER_SECRET.into()),
