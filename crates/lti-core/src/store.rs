@@ -255,6 +255,10 @@ pub struct LaunchRecord {
     pub user: Option<UserData>,
     /// The session the new visit belongs to.
     pub session: String,
+    /// True when `session` was made for this launch and can have no visits
+    /// yet (the browser brought no session): the detach step of spec §5.5
+    /// has nothing to detach and is skipped. False is always safe.
+    pub new_session: bool,
     /// Permissions computed from the launch's roles.
     pub permissions: Permissions,
     /// The browser's User-Agent.

@@ -58,6 +58,7 @@ async fn prepare(db: &Db) -> (ConsumerId, ResourceId) {
                 ..UserData::default()
             }),
             session: "bench-session".to_owned(),
+            new_session: false,
             permissions: Permissions::READ,
             user_agent: Some("criterion".to_owned()),
             parameters: vec![("resource_link_id".to_owned(), "bench-link".to_owned())],

@@ -187,6 +187,7 @@ lti_store::store_tests! {
                     resource: ResourceData { link_id: link.into(), ..ResourceData::default() },
                     user: Some(UserData { user_id: user.into(), ..UserData::default() }),
                     session: session.into(),
+                    new_session: false,
                     permissions: Permissions::READ,
                     user_agent: None,
                     parameters: vec![],

@@ -65,6 +65,7 @@ fn launch(consumer: ConsumerId, session: &str, link: &str) -> LaunchRecord {
         resource: resource(link),
         user: None,
         session: session.to_owned(),
+        new_session: false,
         permissions: Permissions::READ,
         user_agent: Some("test-agent/1.0".to_owned()),
         parameters: vec![
@@ -774,6 +775,36 @@ lti_store::store_tests! {
         let later = LaunchRecord { now: T0 + 90 * 60 + 1, ..launch(c, "s4", "r") };
         assert!(store.record_fresh_launch("n1", later).await?.is_some(), "after the window");
         assert_eq!(count_rows(&store, Table::Nonces).await?, 3);
+        Ok(())
+    }
+
+    /// A launch into a session made for it (`new_session`) skips the
+    /// detach step and otherwise stores the same; the flag is the caller's
+    /// promise that the session has no visits, so a launch that breaks it
+    /// leaves them attached.
+    async fn new_sessions_skip_the_detach_step(store) {
+        let c = new_consumer(&store, "c").await?.id;
+        for (nonce, session) in [(None, "fresh-1"), (Some("n1"), "fresh-2")] {
+            let record = LaunchRecord { new_session: true, ..launch_as(c, session, "r", "u") };
+            let outcome = match nonce {
+                None => store.record_launch(record).await?,
+                Some(nonce) => store
+                    .record_fresh_launch(nonce, record)
+                    .await?
+                    .ok_or("a fresh nonce was refused")?,
+            };
+            assert_eq!(outcome.detached, 0);
+            let bundle = store.find_visit(session, outcome.resource).await?;
+            assert_eq!(bundle.map(|b| b.visit.id), Some(outcome.visit));
+        }
+        // The same link again in "fresh-1": the flag skips the detach (the
+        // promise is broken here on purpose), without it the old visit goes.
+        let kept = LaunchRecord { new_session: true, ..launch_as(c, "fresh-1", "r", "u") };
+        assert_eq!(store.record_launch(kept).await?.detached, 0);
+        assert_eq!(store.session_visits("fresh-1").await?.len(), 2);
+        let replaced = store.record_fresh_launch("n2", launch_as(c, "fresh-1", "r", "u")).await?;
+        assert_eq!(replaced.map(|o| o.detached), Some(2));
+        assert_eq!(store.session_visits("fresh-1").await?.len(), 1);
         Ok(())
     }
 

@@ -82,8 +82,11 @@ impl Launch {
         // when the request brought a session: loading and rotating it may
         // write (re-key its visits), which a replay must not do, so the
         // nonce is spent first, as the extractor does.
+        // Without a session cookie the launch's session is made here, with
+        // a new random id that no visit can have.
+        let new_session = session.incoming().is_none();
         let mut pending_nonce = self.pending_nonce.as_deref();
-        if let Some(nonce) = pending_nonce.filter(|_| session.incoming().is_some()) {
+        if let Some(nonce) = pending_nonce.filter(|_| !new_session) {
             verify::record_nonce(&self.state, &self.consumer, nonce).await?;
             pending_nonce = None;
         }
@@ -122,6 +125,7 @@ impl Launch {
             resource,
             user,
             session: session.id(),
+            new_session,
             permissions: self.permissions,
             user_agent,
             parameters: p

@@ -198,6 +198,7 @@ mod tests {
             },
             user: None,
             session: session.to_owned(),
+            new_session: false,
             permissions: Permissions::READ,
             user_agent: None,
             parameters: Vec::new(),

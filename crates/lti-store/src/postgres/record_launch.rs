@@ -55,7 +55,13 @@ use crate::rows::{non_empty, permissions_to_db, resource_id_from_db, truncate_us
 /// user id, given, family and full name, email; `$15`–`$19` session,
 /// permissions, launch time, User-Agent, parameters (JSON); `$20` the
 /// nonce or NULL, `$21` the nonce window in seconds.
-const LAUNCH: &str = "\
+///
+/// The macro builds the text with or without the `detached` CTE:
+/// [`LAUNCH`] and [`LAUNCH_NEW_SESSION`].
+macro_rules! launch_statement {
+    ($detached:literal, $detached_count:literal) => {
+        concat!(
+            "\
     WITH n AS ( \
         INSERT INTO nonces (consumer_id, nonce, last_seen) \
         SELECT $1, $20, $17 WHERE $20 IS NOT NULL \
@@ -88,15 +94,9 @@ const LAUNCH: &str = "\
             full_name = COALESCE(excluded.full_name, users.full_name), \
             email = COALESCE(excluded.email, users.email) \
         RETURNING id \
-    ), detached AS ( \
-        UPDATE visits SET session = NULL \
-        WHERE session = $15 AND EXISTS (SELECT 1 FROM go) \
-          AND (resource_id = (SELECT id FROM res) \
-               OR (user_key IS DISTINCT FROM (SELECT id FROM usr) \
-                   AND EXISTS (SELECT 1 FROM resources r \
-                               WHERE r.id = visits.resource_id AND r.consumer_id = $1))) \
-        RETURNING 1 \
-    ), visit AS ( \
+",
+            $detached,
+            "    ), visit AS ( \
         INSERT INTO visits \
             (resource_id, user_key, session, permissions, launched, user_agent, parameters) \
         SELECT res.id, (SELECT id FROM usr), $15, $16, $17, $18, $19 FROM res \
@@ -104,9 +104,37 @@ const LAUNCH: &str = "\
     ) \
     SELECT (SELECT id FROM visit) AS visit, (SELECT id FROM res) AS resource, \
         (SELECT id FROM ctx) AS context, (SELECT id FROM usr) AS user_key, \
-        (SELECT COUNT(*) FROM detached) AS detached, (SELECT COUNT(*) FROM go) AS fresh";
+        ",
+            $detached_count,
+            " AS detached, (SELECT COUNT(*) FROM go) AS fresh"
+        )
+    };
+}
 
-/// What [`LAUNCH`] returns. The ids are `Option` only because a scalar
+/// [`launch_statement!`] for a session that may have visits.
+const LAUNCH: &str = launch_statement!(
+    "    ), detached AS ( \
+        UPDATE visits SET session = NULL \
+        WHERE session = $15 AND EXISTS (SELECT 1 FROM go) \
+          AND (resource_id = (SELECT id FROM res) \
+               OR (user_key IS DISTINCT FROM (SELECT id FROM usr) \
+                   AND EXISTS (SELECT 1 FROM resources r \
+                               WHERE r.id = visits.resource_id AND r.consumer_id = $1))) \
+        RETURNING 1 \
+",
+    "(SELECT COUNT(*) FROM detached)"
+);
+
+/// [`launch_statement!`] for a session made for this launch
+/// (`LaunchRecord::new_session`): it can have no visits, so there is
+/// nothing to detach, and the statement leaves the `UPDATE` out. Even
+/// when it would update no row, that `UPDATE` (the visits table and its
+/// five indexes opened as a result relation, a bitmap scan, a subplan)
+/// was a large part of the database's work per launch (PERFORMANCE.md,
+/// step 10).
+const LAUNCH_NEW_SESSION: &str = launch_statement!("", "0::int8");
+
+/// What [`LAUNCH`] and [`LAUNCH_NEW_SESSION`] return. The ids are `Option` only because a scalar
 /// subquery may be NULL; `res` and `visit` always return a row.
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct LaunchRow {
@@ -132,7 +160,12 @@ pub(super) async fn launch_once(
 ) -> Result<LaunchRow, sqlx::Error> {
     let context = launch.context.as_ref();
     let user = launch.user.as_ref();
-    sqlx::query_as::<_, LaunchRow>(LAUNCH)
+    let statement = if launch.new_session {
+        LAUNCH_NEW_SESSION
+    } else {
+        LAUNCH
+    };
+    sqlx::query_as::<_, LaunchRow>(statement)
         .bind(launch.consumer.0)
         .bind(context.map(|c| c.context_id.as_str()))
         .bind(context.and_then(|c| non_empty(c.title.as_ref())))
@@ -213,6 +246,7 @@ mod tests {
             },
             user: None,
             session: "s".to_owned(),
+            new_session: false,
             permissions: Permissions::READ,
             user_agent: None,
             parameters: Vec::new(),

@@ -425,7 +425,11 @@ fn launch_in(conn: &Connection, launch: &LaunchRecord) -> StoreResult<LaunchOutc
         None => None,
     };
     let resource_db = resource_id_to_db(resource.id);
-    let detached = detach_superseded(conn, &launch.session, resource_db, launch.consumer, user)?;
+    let detached = if launch.new_session {
+        0
+    } else {
+        detach_superseded(conn, &launch.session, resource_db, launch.consumer, user)?
+    };
     let parameters = parameters_to_json(&launch.parameters)?;
     conn.prepare_cached(INSERT_VISIT)
         .and_then(|mut stmt| {
