@@ -37,7 +37,10 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lti_core::{ConsumerId, StoreError, StoreResult};
+use lti_core::{
+    ConsumerId, ConsumerRecord, LaunchRecord, NewConsumer, Permissions, ResourceData, SealedSecret,
+    Store, StoreError, StoreResult,
+};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 
@@ -331,6 +334,40 @@ pub enum Table {
     Visits,
     /// `owners`
     Owners,
+}
+
+/// A silo `silo-<key>` holding one consumer with that key (handle
+/// `consumer <key>`, a placeholder sealed secret), created at `now`.
+pub async fn new_consumer(db: &Db, key: &str, now: i64) -> StoreResult<ConsumerRecord> {
+    let silo = db.create_silo(&format!("silo-{key}")).await?;
+    db.create_consumer(NewConsumer {
+        silo: silo.id,
+        handle: format!("consumer {key}"),
+        key: key.to_owned(),
+        secret: SealedSecret::from_cipher_text("0:c2VhbGVk"),
+        now,
+    })
+    .await
+}
+
+/// A launch of `link` in `session` that names no context or user and
+/// keeps no parameters, at time 0.
+pub fn bare_launch(consumer: ConsumerId, session: &str, link: &str) -> LaunchRecord {
+    LaunchRecord {
+        consumer,
+        context: None,
+        resource: ResourceData {
+            link_id: link.to_owned(),
+            ..ResourceData::default()
+        },
+        user: None,
+        session: session.to_owned(),
+        new_session: false,
+        permissions: Permissions::READ,
+        user_agent: None,
+        parameters: Vec::new(),
+        now: 0,
+    }
 }
 
 /// How many rows `table` holds (same SQL on both backends).

@@ -12,7 +12,7 @@ use lti_core::{
     StoredAppKey, UserData,
 };
 use lti_store::Db;
-use lti_store::testing::{Table, count_rows, raw_consumer_secret};
+use lti_store::testing::{self, Table, count_rows, raw_consumer_secret};
 use sqlx::Connection;
 
 /// The clock of Pyslet's OAuth tests.
@@ -24,16 +24,7 @@ fn sealed(text: &str) -> SealedSecret {
 
 /// A silo named after `key` holding one consumer with that key.
 async fn new_consumer(store: &Db, key: &str) -> StoreResult<ConsumerRecord> {
-    let silo = store.create_silo(&format!("silo-{key}")).await?;
-    store
-        .create_consumer(NewConsumer {
-            silo: silo.id,
-            handle: format!("consumer {key}"),
-            key: key.to_owned(),
-            secret: sealed("0:c2VhbGVk"),
-            now: T0,
-        })
-        .await
+    testing::new_consumer(store, key, T0).await
 }
 
 fn context(context_id: &str) -> ContextData {

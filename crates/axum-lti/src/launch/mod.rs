@@ -84,7 +84,7 @@ impl Launch {
         // nonce is spent first, as the extractor does.
         // Without a session cookie the launch's session is made here, with
         // a new random id that no visit can have.
-        let new_session = session.incoming().is_none();
+        let new_session = !session.came_with_cookie();
         let mut pending_nonce = self.pending_nonce.as_deref();
         if let Some(nonce) = pending_nonce.filter(|_| !new_session) {
             verify::record_nonce(&self.state, &self.consumer, nonce).await?;

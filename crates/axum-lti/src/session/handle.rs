@@ -276,6 +276,12 @@ impl Session {
     pub(crate) fn incoming(&self) -> Option<SessionData> {
         self.lock().incoming.clone()
     }
+
+    /// True when the request brought a verified session cookie, whatever
+    /// its age (without copying it, as [`incoming`](Self::incoming) does).
+    pub(crate) fn came_with_cookie(&self) -> bool {
+        self.lock().incoming.is_some()
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Session {

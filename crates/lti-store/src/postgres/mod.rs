@@ -177,33 +177,16 @@ fn connection_lost(error: &sqlx::Error) -> bool {
 
 #[cfg(all(test, feature = "testing"))]
 mod tests {
-    use lti_core::{
-        ConsumerId, LaunchRecord, NewConsumer, Permissions, ResourceData, SealedSecret, Store,
-        StoreError,
-    };
+    use lti_core::{ConsumerId, LaunchRecord, Store, StoreError};
     use sqlx::postgres::PgConnection;
 
-    use crate::testing::{TestBackend, TestDb, TestResult};
+    use crate::testing::{TestBackend, TestDb, TestResult, bare_launch, new_consumer};
     use crate::{Db, StoreOptions};
 
     const POOL: u32 = 3;
 
     fn launch(consumer: ConsumerId, session: &str) -> LaunchRecord {
-        LaunchRecord {
-            consumer,
-            context: None,
-            resource: ResourceData {
-                link_id: "r".to_owned(),
-                ..ResourceData::default()
-            },
-            user: None,
-            session: session.to_owned(),
-            new_session: false,
-            permissions: Permissions::READ,
-            user_agent: None,
-            parameters: Vec::new(),
-            now: 0,
-        }
+        bare_launch(consumer, session, "r")
     }
 
     /// A store of at most `POOL` connections with its pool's all open, one launch in
@@ -219,17 +202,7 @@ mod tests {
             return Ok(None);
         };
         let db = test_db.db().clone();
-        let silo = db.create_silo("s").await?;
-        let consumer = db
-            .create_consumer(NewConsumer {
-                silo: silo.id,
-                handle: "c".to_owned(),
-                key: "c".to_owned(),
-                secret: SealedSecret::from_cipher_text("0:c2VhbGVk"),
-                now: 0,
-            })
-            .await?
-            .id;
+        let consumer = new_consumer(&db, "c", 0).await?.id;
         db.record_launch(launch(consumer, "s")).await?;
         // Open every connection of the pool.
         let pool = db.postgres_pool().ok_or("not PostgreSQL")?.clone();

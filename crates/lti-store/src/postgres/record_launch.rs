@@ -216,11 +216,13 @@ impl LaunchRow {
 
 #[cfg(all(test, feature = "testing"))]
 mod tests {
-    use lti_core::{NewConsumer, Permissions, ResourceData, SealedSecret, Store};
+    use lti_core::Store;
 
     use super::*;
     use crate::error::map_sqlx_error;
-    use crate::testing::{Table, TestBackend, TestDb, TestResult, count_rows};
+    use crate::testing::{
+        Table, TestBackend, TestDb, TestResult, bare_launch, count_rows, new_consumer,
+    };
 
     /// One launch statement on a connection of `pool`.
     async fn once(
@@ -237,21 +239,7 @@ mod tests {
     }
 
     fn launch(consumer: lti_core::ConsumerId, link: &str) -> LaunchRecord {
-        LaunchRecord {
-            consumer,
-            context: None,
-            resource: ResourceData {
-                link_id: link.to_owned(),
-                ..ResourceData::default()
-            },
-            user: None,
-            session: "s".to_owned(),
-            new_session: false,
-            permissions: Permissions::READ,
-            user_agent: None,
-            parameters: Vec::new(),
-            now: 0,
-        }
+        bare_launch(consumer, "s", link)
     }
 
     /// A new link whose random id is already another link's: a conflict
@@ -264,17 +252,7 @@ mod tests {
         let db = test_db.db();
         let pool = db.postgres_pool().ok_or("not PostgreSQL")?;
 
-        let silo = db.create_silo("s").await?;
-        let consumer = db
-            .create_consumer(NewConsumer {
-                silo: silo.id,
-                handle: "c".to_owned(),
-                key: "c".to_owned(),
-                secret: SealedSecret::from_cipher_text("0:c2VhbGVk"),
-                now: 0,
-            })
-            .await?
-            .id;
+        let consumer = new_consumer(db, "c", 0).await?.id;
         let first = once(pool, &launch(consumer, "a"), 42).await?;
         assert_eq!(first.resource.get(), 42);
         let taken = once(pool, &launch(consumer, "b"), 42).await;
